@@ -1,0 +1,673 @@
+//! The signed documents (DESIGN §3.3–§3.5) and their strict payload parsing.
+
+use std::collections::BTreeSet;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::digest::{Digest, hex, parse_hex};
+use crate::envelope::PayloadType;
+use crate::json::{self, JsonError};
+use crate::keys::PublicKey;
+use crate::time::Timestamp;
+
+/// A document type that travels as a canonical JSON payload.
+pub trait Payload: Serialize + DeserializeOwned {
+    /// The payloadType its envelopes carry.
+    const PAYLOAD_TYPE: PayloadType;
+
+    /// Checks the rules the type system cannot express (ranges, uniqueness,
+    /// slugs, date order, fields that go together).
+    fn validate(&self) -> Result<(), Vec<FieldError>>;
+}
+
+/// One broken rule, naming the field (as a JSON path) and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct FieldError {
+    /// The field, e.g. `statements[2].id`.
+    pub field: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl FieldError {
+    fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Why payload bytes are not an acceptable document.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    /// Not JSON under the restricted model (duplicate keys, floats, null, ...).
+    #[error(transparent)]
+    Json(#[from] JsonError),
+    /// Valid JSON, but not the canonical bytes of itself.
+    #[error(
+        "payload is not canonical JSON (RFC 8785): expected {expected_len} bytes in canonical form, got {actual_len} differing bytes"
+    )]
+    NotCanonical {
+        /// Length of the canonical form.
+        expected_len: usize,
+        /// Length of the bytes received.
+        actual_len: usize,
+    },
+    /// A field is missing, unknown or of the wrong type.
+    #[error("payload does not match the {payload_type} schema: {message}")]
+    Schema {
+        /// The document type expected.
+        payload_type: PayloadType,
+        /// The parser's message, naming the field.
+        message: String,
+    },
+    /// The document breaks one or more rules of DESIGN §3.
+    #[error("invalid {payload_type}: {}", .errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid {
+        /// The document type.
+        payload_type: PayloadType,
+        /// Every rule broken.
+        errors: Vec<FieldError>,
+    },
+}
+
+/// Parses payload bytes as `T`: strict JSON, then the canonical-bytes check,
+/// then the schema and the document's own rules. Nothing is re-serialized
+/// to be verified; the canonical check compares against the bytes received.
+pub fn parse_payload<T: Payload>(bytes: &[u8]) -> Result<T, PayloadError> {
+    let value = json::parse_strict(bytes)?;
+    let canonical = json::canonicalize(&value)?;
+    if canonical != bytes {
+        return Err(PayloadError::NotCanonical {
+            expected_len: canonical.len(),
+            actual_len: bytes.len(),
+        });
+    }
+    let doc: T = serde_json::from_value(value).map_err(|e| PayloadError::Schema {
+        payload_type: T::PAYLOAD_TYPE,
+        message: e.to_string(),
+    })?;
+    doc.validate().map_err(|errors| PayloadError::Invalid {
+        payload_type: T::PAYLOAD_TYPE,
+        errors,
+    })?;
+    Ok(doc)
+}
+
+/// Parses a draft in any JSON formatting (whitespace, key order), applying
+/// every rule except the canonical-bytes check. For signing tools.
+pub fn parse_draft<T: Payload>(bytes: &[u8]) -> Result<T, PayloadError> {
+    let value = json::parse_strict(bytes)?;
+    let doc: T = serde_json::from_value(value).map_err(|e| PayloadError::Schema {
+        payload_type: T::PAYLOAD_TYPE,
+        message: e.to_string(),
+    })?;
+    doc.validate().map_err(|errors| PayloadError::Invalid {
+        payload_type: T::PAYLOAD_TYPE,
+        errors,
+    })?;
+    Ok(doc)
+}
+
+/// The canonical payload bytes of a valid document.
+pub fn to_payload<T: Payload>(doc: &T) -> Result<Vec<u8>, PayloadError> {
+    doc.validate().map_err(|errors| PayloadError::Invalid {
+        payload_type: T::PAYLOAD_TYPE,
+        errors,
+    })?;
+    let value = serde_json::to_value(doc).map_err(|e| PayloadError::Schema {
+        payload_type: T::PAYLOAD_TYPE,
+        message: e.to_string(),
+    })?;
+    Ok(json::canonicalize(&value)?)
+}
+
+/// A statement id or other identifier: lowercase ASCII letters and digits in
+/// groups joined by single hyphens (`no-warrants`), at most 64 characters.
+pub fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+/// One promise in a canary, e.g. `no-warrants`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatementItem {
+    /// Stable slug identifying the promise across statements.
+    pub id: String,
+    /// What readers read.
+    pub text: String,
+}
+
+/// A reference from a statement to the latest version of an incident record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentRef {
+    /// The incident's slug.
+    pub id: String,
+    /// The latest signed version.
+    pub version: u64,
+    /// Digest of that version's payload.
+    pub digest: Digest,
+}
+
+/// A Bitcoin block that existed before the statement was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BitcoinProof {
+    /// Block height.
+    pub height: u64,
+    /// Block hash as block explorers show it (64 lowercase hex, byte-reversed).
+    pub hash: String,
+    /// The 80-byte block header in hex (160 lowercase hex), optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+}
+
+/// Proof that the text was not written before some date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Freshness {
+    /// A recent Bitcoin block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bitcoin: Option<BitcoinProof>,
+    /// Recent news headlines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headlines: Option<Vec<String>>,
+}
+
+/// The canary (DESIGN §3.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Statement {
+    /// Who speaks, normally a domain.
+    pub issuer: String,
+    /// Strictly increasing per issuer, from 1.
+    pub sequence: u64,
+    /// The "as of" date.
+    pub issued_at: Timestamp,
+    /// When the next statement is promised; after it the canary is late.
+    pub next_due: Timestamp,
+    /// At or after this the canary is stale.
+    pub expires_at: Timestamp,
+    /// The promises.
+    pub statements: Vec<StatementItem>,
+    /// Digest of the previous statement's payload; absent only for sequence 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Digest>,
+    /// The latest version of every incident record published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incidents: Option<Vec<IncidentRef>>,
+    /// Proof the text is not older than a date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freshness: Option<Freshness>,
+    /// Special announcements.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// `true`: no further canary will come.
+    #[serde(default, rename = "final", skip_serializing_if = "Option::is_none")]
+    pub is_final: Option<bool>,
+}
+
+impl Statement {
+    /// True when the issuer announces that no further canary will come.
+    pub fn is_final(&self) -> bool {
+        self.is_final == Some(true)
+    }
+
+    /// The promise with id `id`.
+    pub fn item(&self, id: &str) -> Option<&StatementItem> {
+        self.statements.iter().find(|s| s.id == id)
+    }
+}
+
+fn check_issuer(issuer: &str, errors: &mut Vec<FieldError>) {
+    if issuer.is_empty() {
+        errors.push(FieldError::new("issuer", "must not be empty"));
+    } else if issuer.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        errors.push(FieldError::new(
+            "issuer",
+            "must not contain whitespace or control characters",
+        ));
+    }
+}
+
+fn check_slug(field: String, id: &str, errors: &mut Vec<FieldError>) {
+    if !is_slug(id) {
+        errors.push(FieldError::new(
+            field,
+            format!("{id:?} is not a slug (lowercase letters and digits joined by single hyphens, at most 64)"),
+        ));
+    }
+}
+
+fn check_unique<'a>(field: &str, ids: impl Iterator<Item = &'a str>, errors: &mut Vec<FieldError>) {
+    let mut seen = BTreeSet::new();
+    for id in ids {
+        if !seen.insert(id) {
+            errors.push(FieldError::new(field, format!("id {id:?} appears twice")));
+        }
+    }
+}
+
+fn check_chain_start(
+    number_field: &str,
+    number: u64,
+    previous: bool,
+    errors: &mut Vec<FieldError>,
+) {
+    if number == 0 {
+        errors.push(FieldError::new(number_field, "must be at least 1"));
+    } else if number == 1 && previous {
+        errors.push(FieldError::new(
+            "previous",
+            format!("must be absent when {number_field} is 1"),
+        ));
+    } else if number > 1 && !previous {
+        errors.push(FieldError::new(
+            "previous",
+            format!("is required when {number_field} is above 1 (the digest of the previous one)"),
+        ));
+    }
+}
+
+impl Payload for Statement {
+    const PAYLOAD_TYPE: PayloadType = PayloadType::Statement;
+
+    fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        check_issuer(&self.issuer, &mut errors);
+        check_chain_start(
+            "sequence",
+            self.sequence,
+            self.previous.is_some(),
+            &mut errors,
+        );
+        if self.next_due <= self.issued_at {
+            errors.push(FieldError::new("next_due", "must be after issued_at"));
+        }
+        if self.expires_at < self.next_due {
+            errors.push(FieldError::new("expires_at", "must not be before next_due"));
+        }
+        for (i, item) in self.statements.iter().enumerate() {
+            check_slug(format!("statements[{i}].id"), &item.id, &mut errors);
+            if item.text.trim().is_empty() {
+                errors.push(FieldError::new(
+                    format!("statements[{i}].text"),
+                    "must not be empty",
+                ));
+            }
+        }
+        check_unique(
+            "statements",
+            self.statements.iter().map(|s| s.id.as_str()),
+            &mut errors,
+        );
+        if let Some(incidents) = &self.incidents {
+            for (i, r) in incidents.iter().enumerate() {
+                check_slug(format!("incidents[{i}].id"), &r.id, &mut errors);
+                if r.version == 0 {
+                    errors.push(FieldError::new(
+                        format!("incidents[{i}].version"),
+                        "must be at least 1",
+                    ));
+                }
+            }
+            check_unique(
+                "incidents",
+                incidents.iter().map(|r| r.id.as_str()),
+                &mut errors,
+            );
+        }
+        if let Some(f) = &self.freshness {
+            check_freshness(f, self.issued_at, &mut errors);
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+fn check_freshness(f: &Freshness, issued_at: Timestamp, errors: &mut Vec<FieldError>) {
+    if f.bitcoin.is_none() && f.headlines.is_none() {
+        errors.push(FieldError::new(
+            "freshness",
+            "must carry bitcoin and/or headlines",
+        ));
+    }
+    if let Some(h) = &f.headlines
+        && (h.is_empty() || h.iter().any(|s| s.trim().is_empty()))
+    {
+        errors.push(FieldError::new(
+            "freshness.headlines",
+            "must be a non-empty list of non-empty strings",
+        ));
+    }
+    if let Some(b) = &f.bitcoin
+        && let Err(reason) = check_bitcoin(b, issued_at)
+    {
+        errors.push(FieldError::new("freshness.bitcoin", reason));
+    }
+}
+
+/// Checks a Bitcoin proof offline: the hash is well formed and, when the
+/// header is given, is the header's double SHA-256, meets the header's own
+/// difficulty target, and the block time precedes `issued_at`.
+fn check_bitcoin(b: &BitcoinProof, issued_at: Timestamp) -> Result<(), String> {
+    let hash = parse_hex::<32>(&b.hash).ok_or("hash must be 64 lowercase hex digits")?;
+    let Some(header_hex) = &b.header else {
+        return Ok(());
+    };
+    let header = parse_hex::<80>(header_hex).ok_or("header must be 160 lowercase hex digits")?;
+    let mut computed: [u8; 32] = Sha256::digest(Sha256::digest(header)).into();
+    computed.reverse(); // explorers show the hash byte-reversed
+    if computed != hash {
+        return Err(format!(
+            "hash does not match the header (the header hashes to {})",
+            hex(&computed)
+        ));
+    }
+    let le_u32 = |at: usize| {
+        u32::from_le_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
+    };
+    let target = compact_target(le_u32(72)).ok_or("header has an invalid difficulty target")?;
+    // Both big-endian: compare byte-wise.
+    if hash > target {
+        return Err("hash does not meet the header's difficulty target".to_owned());
+    }
+    let block_time =
+        Timestamp::from_unix(i64::from(le_u32(68))).ok_or("header time out of range")?;
+    if block_time > issued_at {
+        return Err(format!(
+            "block time {block_time} is after issued_at {issued_at}"
+        ));
+    }
+    Ok(())
+}
+
+/// Expands Bitcoin's compact difficulty (`nBits`) into a big-endian 256-bit target.
+fn compact_target(bits: u32) -> Option<[u8; 32]> {
+    let exponent = (bits >> 24) as usize;
+    let mantissa = bits & 0x007f_ffff;
+    if bits & 0x0080_0000 != 0 || mantissa == 0 || exponent > 32 {
+        return None;
+    }
+    let mut target = [0u8; 32];
+    // target = mantissa * 256^(exponent - 3): the mantissa's most significant
+    // byte lands at big-endian index 32 - exponent; bytes past the end are
+    // shifted out, as Bitcoin does for exponents below 3.
+    for (i, byte) in mantissa.to_be_bytes()[1..].iter().enumerate() {
+        let idx = 32 + i - exponent;
+        if idx < 32 {
+            target[idx] = *byte;
+        }
+    }
+    Some(target)
+}
+
+/// What an incident record describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IncidentKind {
+    /// Something broke.
+    Incident,
+    /// Planned work.
+    Maintenance,
+    /// A notice.
+    Informational,
+}
+
+/// How bad it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Impact {
+    /// No user-visible effect.
+    None,
+    /// Degraded.
+    Minor,
+    /// Partly down.
+    Major,
+    /// Down.
+    Critical,
+}
+
+/// Where the work on an incident stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IncidentStatus {
+    /// Looking into it.
+    Investigating,
+    /// Cause known.
+    Identified,
+    /// Fix in place, watching.
+    Monitoring,
+    /// Over.
+    Resolved,
+}
+
+/// What was compromised or lost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Compromise {
+    /// In words.
+    pub summary: String,
+    /// Whether data was lost.
+    pub data_lost: bool,
+    /// Whether data was exposed to someone who should not have it.
+    pub data_exposed: bool,
+}
+
+/// The kind of a measure taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MeasureKind {
+    /// Limits the damage now.
+    Mitigate,
+    /// Keeps it from happening again.
+    Prevent,
+    /// Changes how people work.
+    Process,
+}
+
+/// A measure taken or planned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Measure {
+    /// What is done.
+    pub action: String,
+    /// Its kind.
+    pub kind: MeasureKind,
+    /// Whether it is done already.
+    pub done: bool,
+}
+
+/// One entry in an incident's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentUpdate {
+    /// When.
+    pub at: Timestamp,
+    /// The status from then on.
+    pub status: IncidentStatus,
+    /// What was said.
+    pub body: String,
+}
+
+/// An incident record (DESIGN §3.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentRecord {
+    /// Who speaks.
+    pub issuer: String,
+    /// Slug, stable across versions.
+    pub id: String,
+    /// From 1, +1 per update.
+    pub version: u64,
+    /// Headline.
+    pub title: String,
+    /// What it is.
+    pub kind: IncidentKind,
+    /// How bad.
+    pub impact: Impact,
+    /// Where it stands.
+    pub status: IncidentStatus,
+    /// When it began.
+    pub started_at: Timestamp,
+    /// When it ended; present exactly when resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<Timestamp>,
+    /// Component ids affected.
+    pub affected: Vec<String>,
+    /// What happened.
+    pub what_happened: String,
+    /// What was compromised or lost.
+    pub compromised: Compromise,
+    /// Measures taken.
+    pub measures: Vec<Measure>,
+    /// The timeline.
+    pub updates: Vec<IncidentUpdate>,
+    /// Digest of version - 1; absent for version 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Digest>,
+}
+
+impl Payload for IncidentRecord {
+    const PAYLOAD_TYPE: PayloadType = PayloadType::Incident;
+
+    fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        check_issuer(&self.issuer, &mut errors);
+        check_slug("id".to_owned(), &self.id, &mut errors);
+        check_chain_start(
+            "version",
+            self.version,
+            self.previous.is_some(),
+            &mut errors,
+        );
+        if self.title.trim().is_empty() {
+            errors.push(FieldError::new("title", "must not be empty"));
+        }
+        for (i, c) in self.affected.iter().enumerate() {
+            check_slug(format!("affected[{i}]"), c, &mut errors);
+        }
+        check_unique(
+            "affected",
+            self.affected.iter().map(String::as_str),
+            &mut errors,
+        );
+        match (self.status, self.resolved_at) {
+            (IncidentStatus::Resolved, None) => {
+                errors.push(FieldError::new(
+                    "resolved_at",
+                    "is required when status is resolved",
+                ));
+            }
+            (IncidentStatus::Resolved, Some(r)) if r < self.started_at => {
+                errors.push(FieldError::new(
+                    "resolved_at",
+                    "must not be before started_at",
+                ));
+            }
+            (s, Some(_)) if s != IncidentStatus::Resolved => {
+                errors.push(FieldError::new(
+                    "resolved_at",
+                    "must be absent unless status is resolved",
+                ));
+            }
+            _ => {}
+        }
+        for (i, pair) in self.updates.windows(2).enumerate() {
+            if pair[1].at < pair[0].at {
+                errors.push(FieldError::new(
+                    format!("updates[{}].at", i + 1),
+                    "must not be before the update above it",
+                ));
+            }
+        }
+        if let Some(last) = self.updates.last()
+            && last.status != self.status
+        {
+            errors.push(FieldError::new(
+                "status",
+                "must equal the status of the last update",
+            ));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// A key rotation (DESIGN §3.5): the next version of the issuer's trust policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRotation {
+    /// Who speaks.
+    pub issuer: String,
+    /// Exactly the previous version + 1; the first policy is version 1.
+    pub version: u64,
+    /// Signatures the new key set needs.
+    pub threshold: u64,
+    /// The new key set.
+    pub keys: Vec<PublicKey>,
+    /// The new panic keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub panic_keys: Option<Vec<PublicKey>>,
+    /// When it was made.
+    pub issued_at: Timestamp,
+}
+
+impl Payload for KeyRotation {
+    const PAYLOAD_TYPE: PayloadType = PayloadType::Rotation;
+
+    fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        check_issuer(&self.issuer, &mut errors);
+        if self.version < 2 {
+            errors.push(FieldError::new(
+                "version",
+                "must be at least 2 (version 1 is the first trust policy)",
+            ));
+        }
+        let distinct: BTreeSet<_> = self.keys.iter().map(|k| k.id()).collect();
+        if distinct.len() != self.keys.len() {
+            errors.push(FieldError::new("keys", "lists a key twice"));
+        }
+        if self.threshold == 0 || self.threshold > distinct.len() as u64 {
+            errors.push(FieldError::new(
+                "threshold",
+                format!(
+                    "must be between 1 and the number of keys ({})",
+                    distinct.len()
+                ),
+            ));
+        }
+        if let Some(panic) = &self.panic_keys
+            && panic.iter().any(|p| distinct.contains(&p.id()))
+        {
+            errors.push(FieldError::new(
+                "panic_keys",
+                "a panic key must not also be a signing key",
+            ));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Hash-chained history (DESIGN §5 steps 9 and 11): links between
+//! statements, removed or reworded promises, and the verifier's state record.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::digest::Digest;
+use crate::document::Statement;
+use crate::time::Timestamp;
+use crate::verify::{Finding, VerifiedStatement};
+
+/// The findings for promises of `before` that `after` removes or rewords.
+/// New promises are fine. `sequence` is the sequence to name in findings.
+pub fn compare_statements(
+    before: &BTreeMap<String, String>,
+    after: &Statement,
+    sequence: u64,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (id, text) in before {
+        match after.item(id) {
+            None => findings.push(Finding::StatementRemoved {
+                id: id.clone(),
+                sequence,
+            }),
+            Some(item) if &item.text != text => findings.push(Finding::StatementChanged {
+                id: id.clone(),
+                sequence,
+            }),
+            Some(_) => {}
+        }
+    }
+    findings
+}
+
+/// The promises of a statement as an id → text map.
+pub fn statement_texts(statement: &Statement) -> BTreeMap<String, String> {
+    statement
+        .statements
+        .iter()
+        .map(|s| (s.id.clone(), s.text.clone()))
+        .collect()
+}
+
+/// Checks that `next` directly follows `prev`: `previous` names `prev`'s
+/// digest, the sequence is exactly one higher, and the date strictly later.
+pub fn check_link(prev: &VerifiedStatement, next: &VerifiedStatement) -> Result<(), Finding> {
+    let (p, n) = (prev.document(), next.document());
+    let broken = |reason: String| Finding::BrokenChain {
+        sequence: n.sequence,
+        reason,
+    };
+    if n.sequence != p.sequence.saturating_add(1) {
+        return Err(broken(format!(
+            "sequence {} does not follow sequence {}",
+            n.sequence, p.sequence
+        )));
+    }
+    if n.previous != Some(prev.digest()) {
+        return Err(broken(format!(
+            "previous is {}, but sequence {} has digest {}",
+            n.previous
+                .map_or_else(|| "absent".to_owned(), |d| d.to_string()),
+            p.sequence,
+            prev.digest()
+        )));
+    }
+    if n.issued_at <= p.issued_at {
+        return Err(broken(format!(
+            "issued_at {} is not after the previous statement's {}",
+            n.issued_at, p.issued_at
+        )));
+    }
+    Ok(())
+}
+
+/// Verifies a run of consecutive statements (each already verified on its
+/// own): every link holds, and every promise that disappears or changes along
+/// the way is reported, naming the sequence where it happened.
+///
+/// The first statement must be sequence 1, or `start` must describe the
+/// statement just before it (state from an earlier run).
+pub fn verify_history(start: Option<&State>, chain: &[VerifiedStatement]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let Some(first) = chain.first() else {
+        return findings;
+    };
+    let mut texts = match start {
+        Some(state) => {
+            findings.extend(state.check_successor(first));
+            state.statements.clone()
+        }
+        None => {
+            if first.document().sequence != 1 || first.document().previous.is_some() {
+                findings.push(Finding::BrokenChain {
+                    sequence: first.document().sequence,
+                    reason: "the history does not start at sequence 1".to_owned(),
+                });
+            }
+            BTreeMap::new()
+        }
+    };
+    for (i, item) in chain.iter().enumerate() {
+        if i > 0
+            && let Err(f) = check_link(&chain[i - 1], item)
+        {
+            findings.push(f);
+            // Past a broken link nothing is known to belong to this history.
+            return findings;
+        }
+        let sequence = item.document().sequence;
+        findings.extend(compare_statements(&texts, item.document(), sequence));
+        texts = statement_texts(item.document());
+    }
+    findings
+}
+
+/// What a verifier remembers about an issuer between runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    /// The issuer.
+    pub issuer: String,
+    /// Highest sequence seen.
+    pub sequence: u64,
+    /// Its payload digest.
+    pub digest: Digest,
+    /// Its promises, id → text.
+    pub statements: BTreeMap<String, String>,
+    /// When it was last verified ok.
+    pub verified_at: Timestamp,
+    /// The trust policy version in force then.
+    #[serde(default = "one")]
+    pub policy_version: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+impl State {
+    /// The state after `statement` verified ok at `now`.
+    pub fn record(statement: &VerifiedStatement, now: Timestamp, policy_version: u64) -> Self {
+        let s = statement.document();
+        State {
+            issuer: s.issuer.clone(),
+            sequence: s.sequence,
+            digest: statement.digest(),
+            statements: statement_texts(s),
+            verified_at: now,
+            policy_version,
+        }
+    }
+
+    /// Step 9 without the archive: clock went back, rollback, equivocation,
+    /// a fork detectable from one link (the next sequence not naming the
+    /// seen digest), and removed or reworded promises.
+    ///
+    /// When the sequence moved on by more than one, [`verify_history`] over
+    /// the archive with this state as `start` finds forks further back.
+    pub fn check(&self, statement: &VerifiedStatement, now: Timestamp) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        if now < self.verified_at {
+            findings.push(Finding::ClockWentBack {
+                last: self.verified_at,
+                now,
+            });
+        }
+        let s = statement.document();
+        if s.sequence < self.sequence {
+            findings.push(Finding::Rollback {
+                seen: self.sequence,
+                found: s.sequence,
+            });
+        } else if s.sequence == self.sequence {
+            if statement.digest() != self.digest {
+                findings.push(Finding::Equivocation {
+                    sequence: s.sequence,
+                    seen: self.digest,
+                    found: statement.digest(),
+                });
+            }
+        } else {
+            if s.sequence == self.sequence + 1 && s.previous != Some(self.digest) {
+                findings.push(self.fork(s.sequence));
+            }
+            findings.extend(compare_statements(&self.statements, s, s.sequence));
+        }
+        findings
+    }
+
+    /// Checks that `first` is the statement directly after this state.
+    fn check_successor(&self, first: &VerifiedStatement) -> Vec<Finding> {
+        let s = first.document();
+        if s.sequence != self.sequence + 1 || s.previous != Some(self.digest) {
+            vec![self.fork(s.sequence)]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn fork(&self, found: u64) -> Finding {
+        Finding::Fork {
+            seen: self.sequence,
+            seen_digest: self.digest,
+            found,
+        }
+    }
+}

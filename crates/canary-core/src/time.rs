@@ -1,0 +1,235 @@
+//! Timestamps in the one accepted form `YYYY-MM-DDTHH:MM:SSZ`, and durations
+//! written as `90d`, `36h`, `2w`, `1d12h`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A UTC instant with whole seconds, written exactly as `YYYY-MM-DDTHH:MM:SSZ`.
+///
+/// Parsing accepts that form only: no fractions, offsets, lowercase letters,
+/// spaces or leap seconds. Nothing is normalised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(DateTime<Utc>);
+
+/// Why a string is not a [`Timestamp`] or a duration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimeError {
+    /// Not of the form `YYYY-MM-DDTHH:MM:SSZ`.
+    #[error("timestamp {0:?} is not of the form YYYY-MM-DDTHH:MM:SSZ (UTC, whole seconds)")]
+    TimestampFormat(String),
+    /// The form is right but the date or time does not exist.
+    #[error("timestamp {0:?} names a date or time that does not exist")]
+    TimestampRange(String),
+    /// Not a duration such as `90d`, `36h`, `2w` or `1d12h`.
+    #[error(
+        "duration {0:?} is not of the form <number><unit>... with units s, m, h, d, w (e.g. 90d, 1d12h)"
+    )]
+    DurationFormat(String),
+}
+
+impl Timestamp {
+    /// Wraps a chrono instant, dropping any sub-second part.
+    pub fn from_datetime(t: DateTime<Utc>) -> Self {
+        Timestamp(t - TimeDelta::nanoseconds(i64::from(t.timestamp_subsec_nanos())))
+    }
+
+    /// Seconds since the Unix epoch.
+    pub fn from_unix(secs: i64) -> Option<Self> {
+        DateTime::from_timestamp(secs, 0).map(Timestamp)
+    }
+
+    /// The chrono instant.
+    pub fn as_datetime(&self) -> DateTime<Utc> {
+        self.0
+    }
+
+    /// Seconds since the Unix epoch.
+    pub fn unix(&self) -> i64 {
+        self.0.timestamp()
+    }
+
+    /// `self + d`, or `None` past the representable range.
+    pub fn checked_add(&self, d: TimeDelta) -> Option<Self> {
+        self.0.checked_add_signed(d).map(Timestamp)
+    }
+
+    /// `self - d`, or `None` past the representable range.
+    pub fn checked_sub(&self, d: TimeDelta) -> Option<Self> {
+        self.0.checked_sub_signed(d).map(Timestamp)
+    }
+
+    /// `self - earlier` (negative when `earlier` is later).
+    pub fn since(&self, earlier: Timestamp) -> TimeDelta {
+        self.0 - earlier.0
+    }
+}
+
+impl FromStr for Timestamp {
+    type Err = TimeError;
+
+    fn from_str(s: &str) -> Result<Self, TimeError> {
+        let b = s.as_bytes();
+        let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+        let shape_ok = b.len() == 20
+            && digits(0..4)
+            && b[4] == b'-'
+            && digits(5..7)
+            && b[7] == b'-'
+            && digits(8..10)
+            && b[10] == b'T'
+            && digits(11..13)
+            && b[13] == b':'
+            && digits(14..16)
+            && b[16] == b':'
+            && digits(17..19)
+            && b[19] == b'Z';
+        if !shape_ok {
+            return Err(TimeError::TimestampFormat(s.to_owned()));
+        }
+        // All ASCII digits: these parses cannot fail.
+        let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().unwrap_or(u32::MAX);
+        let date = NaiveDate::from_ymd_opt(num(0..4) as i32, num(5..7), num(8..10));
+        // from_hms_opt refuses second 60, so leap seconds are rejected here.
+        let time = NaiveTime::from_hms_opt(num(11..13), num(14..16), num(17..19));
+        match (date, time) {
+            (Some(d), Some(t)) => Ok(Timestamp(NaiveDateTime::new(d, t).and_utc())),
+            _ => Err(TimeError::TimestampRange(s.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%SZ"))
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Parses a duration such as `90d`, `36h`, `2w`, `30m`, `45s` or `1d12h`.
+pub fn parse_duration(s: &str) -> Result<TimeDelta, TimeError> {
+    let err = || TimeError::DurationFormat(s.to_owned());
+    let mut total = TimeDelta::zero();
+    let mut rest = s;
+    if rest.is_empty() {
+        return Err(err());
+    }
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || digits > 9 {
+            return Err(err());
+        }
+        let n: i64 = rest[..digits].parse().map_err(|_| err())?;
+        let unit = rest[digits..].chars().next().ok_or_else(err)?;
+        let secs = match unit {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 7 * 86_400,
+            _ => return Err(err()),
+        };
+        total += TimeDelta::seconds(n * secs);
+        rest = &rest[digits + 1..];
+    }
+    Ok(total)
+}
+
+/// Writes a duration in the largest exact units, e.g. `90d`, `1d12h`, `0s`.
+pub fn format_duration(d: TimeDelta) -> String {
+    let mut secs = d.num_seconds();
+    if secs == 0 {
+        return "0s".to_owned();
+    }
+    let mut out = String::new();
+    if secs < 0 {
+        out.push('-');
+        secs = -secs;
+    }
+    for (unit, size) in [('d', 86_400), ('h', 3600), ('m', 60), ('s', 1)] {
+        if secs >= size {
+            out.push_str(&format!("{}{unit}", secs / size));
+            secs %= size;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_exactly_one_form() {
+        let t: Timestamp = "2026-09-30T12:00:00Z".parse().expect("valid");
+        assert_eq!(t.to_string(), "2026-09-30T12:00:00Z");
+        for bad in [
+            "2026-09-30T12:00:00z",
+            "2026-09-30t12:00:00Z",
+            "2026-09-30 12:00:00Z",
+            "2026-09-30T12:00:00.000Z",
+            "2026-09-30T12:00:00+00:00",
+            "2026-09-30T12:00Z",
+            "2026-9-30T12:00:00Z",
+            " 2026-09-30T12:00:00Z",
+            "2026-09-30T12:00:00Z ",
+            "+2026-09-30T12:00:00Z",
+            "２026-09-30T12:00:00Z",
+        ] {
+            assert!(
+                matches!(bad.parse::<Timestamp>(), Err(TimeError::TimestampFormat(_))),
+                "{bad}"
+            );
+        }
+        for bad in [
+            "2026-02-29T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-12-31T23:59:60Z",
+            "2026-12-31T24:00:00Z",
+        ] {
+            assert!(
+                matches!(bad.parse::<Timestamp>(), Err(TimeError::TimestampRange(_))),
+                "{bad}"
+            );
+        }
+        assert!("2024-02-29T00:00:00Z".parse::<Timestamp>().is_ok());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90d"), Ok(TimeDelta::days(90)));
+        assert_eq!(parse_duration("1d12h"), Ok(TimeDelta::hours(36)));
+        assert_eq!(parse_duration("2w"), Ok(TimeDelta::days(14)));
+        assert_eq!(parse_duration("5m"), Ok(TimeDelta::minutes(5)));
+        assert_eq!(parse_duration("45s"), Ok(TimeDelta::seconds(45)));
+        for bad in [
+            "",
+            "d",
+            "90",
+            "90x",
+            "-1d",
+            "1.5d",
+            "90 d",
+            "9999999999d",
+            "90D",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        assert_eq!(format_duration(TimeDelta::hours(36)), "1d12h");
+        assert_eq!(format_duration(TimeDelta::days(90)), "90d");
+    }
+}
