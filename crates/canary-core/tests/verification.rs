@@ -1,0 +1,524 @@
+//! Verification beyond single documents: state between runs, history,
+//! key rotations, incident records and drafts.
+
+use std::collections::BTreeMap;
+
+use canary_core::{
+    Compromise, Digest, Envelope, Finding, Impact, IncidentKind, IncidentRecord, IncidentStatus,
+    IncidentUpdate, KeyRotation, Measure, MeasureKind, Payload, PayloadError, PublicKey,
+    SigningKey, State, Statement, StatementItem, Timestamp, TrustPolicy, Verdict, Verified,
+    VerifyOptions, Zeroizing, parse_draft, to_payload, verify_document, verify_history,
+    verify_rotation, verify_statement,
+};
+
+const ISSUER: &str = "example.org";
+
+fn key(name: &str) -> SigningKey {
+    let path = format!("{}/testdata/keys/{name}.seed", env!("CARGO_MANIFEST_DIR"));
+    let hex = std::fs::read_to_string(path).expect("seed file");
+    let hex = hex.trim();
+    let mut seed = Zeroizing::new([0u8; 32]);
+    for (i, b) in seed.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex");
+    }
+    SigningKey::from_seed(&seed).expect("seed")
+}
+
+fn pk(name: &str) -> PublicKey {
+    *key(name).public_key()
+}
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().expect("timestamp")
+}
+
+fn policy(names: &[&str], threshold: u64) -> TrustPolicy {
+    TrustPolicy::new(
+        ISSUER,
+        1,
+        threshold,
+        names.iter().map(|n| pk(n)),
+        [pk("panic")],
+    )
+    .expect("policy")
+}
+
+fn items(pairs: &[(&str, &str)]) -> Vec<StatementItem> {
+    pairs
+        .iter()
+        .map(|(id, text)| StatementItem {
+            id: (*id).to_owned(),
+            text: (*text).to_owned(),
+        })
+        .collect()
+}
+
+/// Statement `sequence` of a quarterly chain starting 2026-01-01.
+fn statement(sequence: u64, previous: Option<Digest>, promises: &[(&str, &str)]) -> Statement {
+    let issued = ts("2026-01-01T00:00:00Z")
+        .checked_add(chrono::TimeDelta::days(90 * (sequence as i64 - 1)))
+        .expect("date");
+    Statement {
+        issuer: ISSUER.to_owned(),
+        sequence,
+        issued_at: issued,
+        next_due: issued
+            .checked_add(chrono::TimeDelta::days(90))
+            .expect("date"),
+        expires_at: issued
+            .checked_add(chrono::TimeDelta::days(104))
+            .expect("date"),
+        statements: items(promises),
+        previous,
+        incidents: None,
+        freshness: None,
+        notes: None,
+        is_final: None,
+    }
+}
+
+fn sign<T: Payload>(doc: &T, signers: &[&str]) -> Vec<u8> {
+    let payload = to_payload(doc).expect("valid document");
+    let mut env = Envelope::sign(T::PAYLOAD_TYPE, payload, &key(signers[0]));
+    for s in &signers[1..] {
+        env.add_signature(&key(s));
+    }
+    env.to_json()
+}
+
+fn verified(s: &Statement) -> Verified<Statement> {
+    verify_document::<Statement>(&sign(s, &["alice"]), &policy(&["alice"], 1)).expect("verifies")
+}
+
+const PROMISES: &[(&str, &str)] = &[
+    ("no-warrants", "We have never received a warrant."),
+    ("no-gag-orders", "We have never been gagged."),
+];
+
+/// A chain of `n` statements with the same promises.
+fn chain(n: u64) -> Vec<Verified<Statement>> {
+    let mut out: Vec<Verified<Statement>> = Vec::new();
+    for seq in 1..=n {
+        let prev = out.last().map(Verified::digest);
+        out.push(verified(&statement(seq, prev, PROMISES)));
+    }
+    out
+}
+
+fn codes(findings: &[Finding]) -> Vec<&'static str> {
+    findings.iter().map(Finding::code).collect()
+}
+
+// ---------------------------------------------------------------- state
+
+#[test]
+fn state_accepts_the_same_and_the_next_statement() {
+    let c = chain(2);
+    let now = ts("2026-02-01T00:00:00Z");
+    let state = State::record(&c[0], now, 1);
+    assert_eq!(state.check(&c[0], now), vec![]);
+    assert_eq!(state.check(&c[1], now), vec![]);
+}
+
+#[test]
+fn state_detects_rollback_equivocation_and_clock_going_back() {
+    let c = chain(2);
+    let now = ts("2026-05-01T00:00:00Z");
+    let state = State::record(&c[1], now, 1);
+    assert_eq!(codes(&state.check(&c[0], now)), ["rollback"]);
+
+    let other = verified(&statement(
+        2,
+        Some(c[0].digest()),
+        &[("no-warrants", "Other text.")],
+    ));
+    let found = state.check(&other, now);
+    assert_eq!(codes(&found), ["equivocation"]);
+    assert_eq!(found[0].verdict(), Verdict::Invalid);
+
+    let earlier = ts("2026-04-30T23:59:59Z");
+    assert_eq!(codes(&state.check(&c[1], earlier)), ["clock-went-back"]);
+}
+
+#[test]
+fn state_detects_a_fork_at_the_next_sequence() {
+    let c = chain(1);
+    let now = ts("2026-02-01T00:00:00Z");
+    let state = State::record(&c[0], now, 1);
+    let foreign = verified(&statement(
+        2,
+        Some(Digest::of(b"another history")),
+        PROMISES,
+    ));
+    assert_eq!(codes(&state.check(&foreign, now)), ["fork"]);
+}
+
+#[test]
+fn state_trips_on_removed_or_reworded_promises_but_not_on_new_ones() {
+    let c = chain(1);
+    let now = ts("2026-02-01T00:00:00Z");
+    let state = State::record(&c[0], now, 1);
+
+    let removed = verified(&statement(2, Some(c[0].digest()), &PROMISES[..1]));
+    let found = state.check(&removed, now);
+    assert_eq!(
+        found,
+        vec![Finding::StatementRemoved {
+            id: "no-gag-orders".into(),
+            sequence: 2
+        }]
+    );
+    assert_eq!(found[0].verdict(), Verdict::Tripped);
+
+    let reworded = verified(&statement(
+        2,
+        Some(c[0].digest()),
+        &[
+            PROMISES[0],
+            ("no-gag-orders", "We have rarely been gagged."),
+        ],
+    ));
+    assert_eq!(codes(&state.check(&reworded, now)), ["statement-changed"]);
+
+    let more = verified(&statement(
+        2,
+        Some(c[0].digest()),
+        &[PROMISES[0], PROMISES[1], ("no-raids", "No raids.")],
+    ));
+    assert_eq!(state.check(&more, now), vec![]);
+}
+
+#[test]
+fn state_round_trips_through_json_and_refuses_unknown_fields() {
+    let c = chain(1);
+    let state = State::record(&c[0], ts("2026-02-01T00:00:00Z"), 3);
+    let json = serde_json::to_string(&state).expect("serialize");
+    assert_eq!(serde_json::from_str::<State>(&json).expect("parse"), state);
+    let extra = json.replacen('{', "{\"x\":1,", 1);
+    assert!(serde_json::from_str::<State>(&extra).is_err());
+}
+
+// ---------------------------------------------------------------- history
+
+#[test]
+fn a_good_history_verifies() {
+    assert_eq!(verify_history(None, &chain(5)), vec![]);
+}
+
+#[test]
+fn history_names_the_sequence_where_a_promise_disappeared() {
+    let mut c = chain(2);
+    let s3 = verified(&statement(3, Some(c[1].digest()), &PROMISES[1..]));
+    let s4 = verified(&statement(4, Some(s3.digest()), &PROMISES[1..]));
+    c.extend([s3, s4]);
+    assert_eq!(
+        verify_history(None, &c),
+        vec![Finding::StatementRemoved {
+            id: "no-warrants".into(),
+            sequence: 3
+        }]
+    );
+}
+
+#[test]
+fn history_refuses_broken_links() {
+    let c = chain(2);
+
+    // previous points elsewhere.
+    let bad = verified(&statement(3, Some(c[0].digest()), PROMISES));
+    let findings = verify_history(None, &[c[0].clone(), c[1].clone(), bad]);
+    assert_eq!(codes(&findings), ["broken-chain"]);
+
+    // a gap in the sequence.
+    let gap = verified(&statement(4, Some(c[1].digest()), PROMISES));
+    assert_eq!(
+        codes(&verify_history(None, &[c[0].clone(), c[1].clone(), gap])),
+        ["broken-chain"]
+    );
+
+    // a date that does not move forward.
+    let mut same_day = statement(3, Some(c[1].digest()), PROMISES);
+    same_day.issued_at = c[1].document().issued_at;
+    let same_day = verified(&same_day);
+    assert_eq!(
+        codes(&verify_history(
+            None,
+            &[c[0].clone(), c[1].clone(), same_day]
+        )),
+        ["broken-chain"]
+    );
+
+    // not starting at sequence 1.
+    assert_eq!(codes(&verify_history(None, &c[1..])), ["broken-chain"]);
+}
+
+#[test]
+fn history_continues_from_a_stored_state() {
+    let c = chain(4);
+    let state = State::record(&c[1], ts("2026-05-01T00:00:00Z"), 1);
+    assert_eq!(verify_history(Some(&state), &c[2..]), vec![]);
+    // An archive that does not reach the seen digest is a fork.
+    let other = chain(1);
+    let state = State::record(&other[0], ts("2026-02-01T00:00:00Z"), 1);
+    let foreign = verified(&statement(2, Some(Digest::of(b"x")), PROMISES));
+    assert_eq!(codes(&verify_history(Some(&state), &[foreign])), ["fork"]);
+}
+
+// ---------------------------------------------------------------- thresholds and panic keys
+
+#[test]
+fn unknown_keyids_are_ignored_and_distinct_keys_counted() {
+    let s = statement(1, None, PROMISES);
+    let opts = VerifyOptions::at(ts("2026-01-02T00:00:00Z"));
+    // mallory's signature is ignored; alice's suffices for 1-of-1.
+    let bytes = sign(&s, &["mallory", "alice"]);
+    let report = verify_statement(&bytes, &policy(&["alice"], 1), &opts);
+    assert_eq!(report.verdict(false), Verdict::Ok);
+    assert_eq!(
+        report.statement.expect("authentic").signers(),
+        &[pk("alice").id()]
+    );
+    // 2-of-3 with alice and carol.
+    let bytes = sign(&s, &["carol", "alice"]);
+    let report = verify_statement(&bytes, &policy(&["alice", "bob", "carol"], 2), &opts);
+    assert_eq!(report.verdict(false), Verdict::Ok);
+    // 1 of 2 required.
+    let bytes = sign(&s, &["alice"]);
+    let report = verify_statement(&bytes, &policy(&["alice", "bob"], 2), &opts);
+    assert_eq!(codes(&report.findings), ["threshold-not-met"]);
+    assert!(report.statement.is_none());
+}
+
+#[test]
+fn a_panic_signature_trips_even_without_the_threshold() {
+    let s = statement(1, None, PROMISES);
+    let opts = VerifyOptions::at(ts("2026-01-02T00:00:00Z"));
+    let report = verify_statement(&sign(&s, &["panic"]), &policy(&["alice"], 1), &opts);
+    assert_eq!(codes(&report.findings), ["panic-key", "bad-signature"]);
+    assert_eq!(report.verdict(false), Verdict::Tripped);
+    let report = verify_statement(
+        &sign(&s, &["alice", "panic"]),
+        &policy(&["alice"], 1),
+        &opts,
+    );
+    assert_eq!(codes(&report.findings), ["panic-key"]);
+    assert_eq!(report.verdict(false), Verdict::Tripped);
+}
+
+#[test]
+fn max_age_from_the_options_overrides_the_policy() {
+    let s = statement(1, None, PROMISES);
+    let bytes = sign(&s, &["alice"]);
+    let p = policy(&["alice"], 1).with_max_age(chrono::TimeDelta::days(10));
+    let mut opts = VerifyOptions::at(ts("2026-01-20T00:00:00Z"));
+    assert_eq!(
+        codes(&verify_statement(&bytes, &p, &opts).findings),
+        ["too-old"]
+    );
+    opts.max_age = Some(chrono::TimeDelta::days(30));
+    assert_eq!(
+        verify_statement(&bytes, &p, &opts).verdict(true),
+        Verdict::Ok
+    );
+}
+
+#[test]
+fn verdict_severity_order() {
+    let order = [
+        Verdict::Tripped,
+        Verdict::Invalid,
+        Verdict::Stale,
+        Verdict::Unreachable,
+        Verdict::Warning,
+        Verdict::Ok,
+    ];
+    for (i, a) in order.iter().enumerate() {
+        for b in &order[i..] {
+            assert_eq!(a.worst(*b), *a);
+            assert_eq!(b.worst(*a), *a);
+        }
+    }
+    let codes: Vec<u8> = order.iter().map(|v| v.exit_code()).collect();
+    assert_eq!(codes, [5, 1, 3, 4, 6, 0]);
+}
+
+// ---------------------------------------------------------------- rotations
+
+fn rotation(version: u64, keys: &[&str], threshold: u64) -> KeyRotation {
+    KeyRotation {
+        issuer: ISSUER.to_owned(),
+        version,
+        threshold,
+        keys: keys.iter().map(|k| pk(k)).collect(),
+        panic_keys: Some(vec![pk("panic")]),
+        issued_at: ts("2026-03-01T00:00:00Z"),
+    }
+}
+
+#[test]
+fn rotation_needs_old_and_new_thresholds() {
+    let v1 = policy(&["alice"], 1);
+    // alice (old) + bob (new): accepted.
+    let bytes = sign(&rotation(2, &["bob"], 1), &["alice", "bob"]);
+    let (v2, _) = verify_rotation(&bytes, &v1).expect("valid rotation");
+    assert_eq!(v2.version(), 2);
+    assert!(v2.keys().contains_key(&pk("bob").id()));
+    assert!(!v2.keys().contains_key(&pk("alice").id()));
+
+    // Statements by the removed key no longer verify under v2.
+    let s = statement(1, None, PROMISES);
+    let opts = VerifyOptions::at(ts("2026-01-02T00:00:00Z"));
+    assert_eq!(
+        verify_statement(&sign(&s, &["alice"]), &v2, &opts).verdict(false),
+        Verdict::Invalid
+    );
+
+    // Only the new key signed: the old set never vouched for it.
+    let bytes = sign(&rotation(2, &["bob"], 1), &["bob"]);
+    let err = verify_rotation(&bytes, &v1).expect_err("new keys alone");
+    assert_eq!(codes(&err), ["bad-signature"]);
+
+    // Only the old key signed: the new set did not accept it.
+    let bytes = sign(&rotation(2, &["bob"], 1), &["alice"]);
+    let err = verify_rotation(&bytes, &v1).expect_err("old keys alone");
+    assert_eq!(codes(&err), ["invalid-rotation"]);
+}
+
+#[test]
+fn rotation_versions_are_consecutive() {
+    let v1 = policy(&["alice"], 1);
+    let gap = sign(&rotation(3, &["alice", "bob"], 2), &["alice", "bob"]);
+    assert_eq!(
+        codes(&verify_rotation(&gap, &v1).expect_err("gap")),
+        ["invalid-rotation"]
+    );
+    let (v2, _) = verify_rotation(
+        &sign(&rotation(2, &["alice", "bob"], 2), &["alice", "bob"]),
+        &v1,
+    )
+    .expect("valid");
+    let downgrade = sign(&rotation(2, &["alice", "bob"], 2), &["alice", "bob"]);
+    assert_eq!(
+        codes(&verify_rotation(&downgrade, &v2).expect_err("replayed")),
+        ["invalid-rotation"]
+    );
+    // v2 needs 2 of alice, bob: alice alone cannot rotate on.
+    let alone = sign(&rotation(3, &["alice"], 1), &["alice"]);
+    assert_eq!(
+        codes(&verify_rotation(&alone, &v2).expect_err("threshold")),
+        ["threshold-not-met"]
+    );
+}
+
+#[test]
+fn rotation_type_cannot_pass_as_a_statement() {
+    let bytes = sign(&rotation(2, &["alice"], 1), &["alice"]);
+    let report = verify_statement(
+        &bytes,
+        &policy(&["alice"], 1),
+        &VerifyOptions::at(ts("2026-03-02T00:00:00Z")),
+    );
+    assert_eq!(codes(&report.findings), ["wrong-payload-type"]);
+}
+
+// ---------------------------------------------------------------- incidents and drafts
+
+fn incident() -> IncidentRecord {
+    IncidentRecord {
+        issuer: ISSUER.to_owned(),
+        id: "push-certificate-expired".to_owned(),
+        version: 1,
+        title: "Push notifications failed: certificate expired".to_owned(),
+        kind: IncidentKind::Incident,
+        impact: Impact::Major,
+        status: IncidentStatus::Investigating,
+        started_at: ts("2026-02-01T08:00:00Z"),
+        resolved_at: None,
+        affected: vec!["push-notifications".to_owned()],
+        what_happened: "The push certificate expired.".to_owned(),
+        compromised: Compromise {
+            summary: "Nothing was compromised.".to_owned(),
+            data_lost: false,
+            data_exposed: false,
+        },
+        measures: vec![Measure {
+            action: "Renew certificates a month ahead.".to_owned(),
+            kind: MeasureKind::Prevent,
+            done: false,
+        }],
+        updates: vec![IncidentUpdate {
+            at: ts("2026-02-01T08:30:00Z"),
+            status: IncidentStatus::Investigating,
+            body: "Looking into it.".to_owned(),
+        }],
+        previous: None,
+    }
+}
+
+#[test]
+fn incident_records_verify_and_enforce_their_rules() {
+    let rec = incident();
+    let v = verify_document::<IncidentRecord>(&sign(&rec, &["alice"]), &policy(&["alice"], 1))
+        .expect("verifies");
+    assert_eq!(v.document(), &rec);
+
+    let mut resolved_without_date = rec.clone();
+    resolved_without_date.status = IncidentStatus::Resolved;
+    resolved_without_date.updates[0].status = IncidentStatus::Resolved;
+    let mut date_without_resolution = rec.clone();
+    date_without_resolution.resolved_at = Some(ts("2026-02-02T00:00:00Z"));
+    let mut status_mismatch = rec.clone();
+    status_mismatch.status = IncidentStatus::Monitoring;
+    let mut updates_backwards = rec.clone();
+    updates_backwards.updates.push(IncidentUpdate {
+        at: ts("2026-02-01T08:00:00Z"),
+        status: IncidentStatus::Investigating,
+        body: "Earlier.".to_owned(),
+    });
+    let mut version_two_without_previous = rec.clone();
+    version_two_without_previous.version = 2;
+    for (name, bad, field) in [
+        (
+            "resolved without resolved_at",
+            resolved_without_date,
+            "resolved_at",
+        ),
+        (
+            "resolved_at while open",
+            date_without_resolution,
+            "resolved_at",
+        ),
+        ("status differs from last update", status_mismatch, "status"),
+        ("updates out of order", updates_backwards, "updates[1].at"),
+        (
+            "version 2 without previous",
+            version_two_without_previous,
+            "previous",
+        ),
+    ] {
+        match to_payload(&bad) {
+            Err(PayloadError::Invalid { errors, .. }) => {
+                assert!(
+                    errors.iter().any(|e| e.field == field),
+                    "{name}: {errors:?}"
+                )
+            }
+            other => panic!("{name}: expected a rule violation, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn drafts_accept_any_formatting_but_the_same_rules() {
+    let s = statement(1, None, PROMISES);
+    let pretty = serde_json::to_vec_pretty(&s).expect("json");
+    assert_eq!(parse_draft::<Statement>(&pretty).expect("draft"), s);
+    let mut value: BTreeMap<String, serde_json::Value> =
+        serde_json::from_slice(&pretty).expect("json");
+    value.insert("sequence".into(), 0.into());
+    let bad = serde_json::to_vec_pretty(&value).expect("json");
+    assert!(matches!(
+        parse_draft::<Statement>(&bad),
+        Err(PayloadError::Invalid { .. })
+    ));
+}
