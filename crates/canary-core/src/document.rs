@@ -49,7 +49,7 @@ pub enum PayloadError {
     Json(#[from] JsonError),
     /// Valid JSON, but not the canonical bytes of itself.
     #[error(
-        "payload is not canonical JSON (RFC 8785): expected {expected_len} bytes in canonical form, got {actual_len} differing bytes"
+        "payload is not canonical JSON (RFC 8785): its canonical form has {expected_len} bytes and differs from the {actual_len} bytes received"
     )]
     NotCanonical {
         /// Length of the canonical form.
