@@ -74,5 +74,8 @@ pub use verify::{
     verify_document, verify_rotation, verify_statement,
 };
 
+/// Durations, as used in options and policies.
+pub use chrono::TimeDelta;
+
 /// Re-exported so callers can build seeds without naming the crate.
 pub use zeroize::Zeroizing;

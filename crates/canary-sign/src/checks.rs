@@ -1,0 +1,278 @@
+//! The rules a document must meet before anyone signs it, beyond its own
+//! format: it continues the issuer folder's chain, does not promise too far
+//! ahead, and does not silently drop or reword a promise.
+
+use anyhow::Result;
+use canary_core::{
+    FieldError, IncidentRecord, Statement, Timestamp, compare_statements, statement_texts,
+};
+use chrono::TimeDelta;
+
+use crate::folder::IssuerFolder;
+
+fn problem(field: impl Into<String>, reason: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+/// How far ahead `issued_at` may lie (clock skew between machines).
+const MAX_SKEW_MINUTES: i64 = 5;
+
+/// Checks a statement against the folder. `digest` is the digest of its
+/// canonical payload. Returns every problem found.
+pub fn statement(
+    folder: &IssuerFolder,
+    s: &Statement,
+    digest: canary_core::Digest,
+    now: Timestamp,
+    allow_statement_change: bool,
+) -> Result<Vec<FieldError>> {
+    let mut problems = Vec::new();
+    if s.issuer != folder.config.issuer {
+        problems.push(problem(
+            "issuer",
+            format!(
+                "is {:?}, but canary.toml says {:?}",
+                s.issuer, folder.config.issuer
+            ),
+        ));
+    }
+
+    // The one-year limit: a canary promising further ahead means little.
+    let limit = s
+        .issued_at
+        .as_datetime()
+        .checked_add_months(chrono::Months::new(12))
+        .map(Timestamp::from_datetime);
+    if limit.is_none_or(|l| s.expires_at > l) {
+        problems.push(problem("expires_at", "is more than 1 year after issued_at"));
+    }
+    if s.issued_at
+        > now
+            .checked_add(TimeDelta::minutes(MAX_SKEW_MINUTES))
+            .unwrap_or(now)
+    {
+        problems.push(problem(
+            "issued_at",
+            format!("is in the future (now {now})"),
+        ));
+    }
+    if s.expires_at <= now {
+        problems.push(problem(
+            "expires_at",
+            format!("has passed already (now {now})"),
+        ));
+    }
+
+    // The chain.
+    let numbers = folder.statement_numbers()?;
+    let latest = numbers.last().copied().unwrap_or(0);
+    let already_here = numbers.contains(&s.sequence);
+    if already_here {
+        let existing = folder.statement(s.sequence)?;
+        if existing.digest() != digest {
+            problems.push(problem(
+                "sequence",
+                format!(
+                    "{} is already signed ({}); the next sequence is {}",
+                    s.sequence,
+                    existing.path.display(),
+                    latest + 1
+                ),
+            ));
+            return Ok(problems);
+        }
+    } else if s.sequence != latest + 1 {
+        problems.push(problem(
+            "sequence",
+            format!(
+                "must be {} (the folder's latest statement is {latest})",
+                latest + 1
+            ),
+        ));
+        return Ok(problems);
+    }
+    if s.sequence > 1 {
+        let prev = folder.statement(s.sequence - 1)?;
+        if s.previous != Some(prev.digest()) {
+            problems.push(problem(
+                "previous",
+                format!(
+                    "must be {} (the digest of statement {})",
+                    prev.digest(),
+                    s.sequence - 1
+                ),
+            ));
+        }
+        if s.issued_at <= prev.doc().issued_at {
+            problems.push(problem(
+                "issued_at",
+                format!(
+                    "must be after the previous statement's {}",
+                    prev.doc().issued_at
+                ),
+            ));
+        }
+        if !allow_statement_change {
+            for f in compare_statements(&statement_texts(prev.doc()), s, s.sequence) {
+                problems.push(problem(
+                    "statements",
+                    format!(
+                        "{f} compared with statement {}; if this is deliberate, sign with \
+                         --allow-statement-change",
+                        s.sequence - 1
+                    ),
+                ));
+            }
+        }
+        // A record once listed never disappears, and never goes back a version.
+        let listed = s.incidents.as_deref().unwrap_or_default();
+        for old in prev.doc().incidents.as_deref().unwrap_or_default() {
+            match listed.iter().find(|r| r.id == old.id) {
+                None => problems.push(problem(
+                    "incidents",
+                    format!(
+                        "incident {:?} was listed in statement {} and must stay listed",
+                        old.id,
+                        s.sequence - 1
+                    ),
+                )),
+                Some(r) if r.version < old.version => problems.push(problem(
+                    "incidents",
+                    format!(
+                        "incident {:?} goes back from version {} to {}",
+                        old.id, old.version, r.version
+                    ),
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+    for (i, r) in s
+        .incidents
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        match folder.incident(&r.id, r.version) {
+            Ok(stored) if stored.digest() == r.digest => {}
+            Ok(stored) => problems.push(problem(
+                format!("incidents[{i}].digest"),
+                format!(
+                    "is {}, but {} has digest {}",
+                    r.digest,
+                    stored.path.display(),
+                    stored.digest()
+                ),
+            )),
+            Err(e) => problems.push(problem(format!("incidents[{i}]"), format!("{e:#}"))),
+        }
+    }
+    Ok(problems)
+}
+
+/// Checks an incident version against the folder: it is the next version of
+/// its record, names the previous version's digest, and only appends to the
+/// update timeline.
+pub fn incident(
+    folder: &IssuerFolder,
+    r: &IncidentRecord,
+    digest: canary_core::Digest,
+    now: Timestamp,
+) -> Result<Vec<FieldError>> {
+    let mut problems = Vec::new();
+    if r.issuer != folder.config.issuer {
+        problems.push(problem(
+            "issuer",
+            format!(
+                "is {:?}, but canary.toml says {:?}",
+                r.issuer, folder.config.issuer
+            ),
+        ));
+    }
+    let skewed = now
+        .checked_add(TimeDelta::minutes(MAX_SKEW_MINUTES))
+        .unwrap_or(now);
+    if r.started_at > skewed {
+        problems.push(problem(
+            "started_at",
+            format!("is in the future (now {now})"),
+        ));
+    }
+    if r.updates.last().is_some_and(|u| u.at > skewed) {
+        problems.push(problem(
+            "updates",
+            format!("the last update is in the future (now {now})"),
+        ));
+    }
+    let known: Vec<&str> = folder
+        .config
+        .components
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
+    for (i, c) in r.affected.iter().enumerate() {
+        if !known.contains(&c.as_str()) {
+            problems.push(problem(
+                format!("affected[{i}]"),
+                format!(
+                    "{c:?} is not a component of canary.toml (known: {})",
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    let versions = folder.incident_versions(&r.id)?;
+    let latest = versions.last().copied().unwrap_or(0);
+    if versions.contains(&r.version) {
+        let existing = folder.incident(&r.id, r.version)?;
+        if existing.digest() != digest {
+            problems.push(problem(
+                "version",
+                format!(
+                    "{} of incident {:?} is already signed; the next version is {}",
+                    r.version,
+                    r.id,
+                    latest + 1
+                ),
+            ));
+            return Ok(problems);
+        }
+    } else if r.version != latest + 1 {
+        problems.push(problem(
+            "version",
+            format!(
+                "must be {} (the latest version of {:?} is {latest})",
+                latest + 1,
+                r.id
+            ),
+        ));
+        return Ok(problems);
+    }
+    if r.version > 1 {
+        let prev = folder.incident(&r.id, r.version - 1)?;
+        if r.previous != Some(prev.digest()) {
+            problems.push(problem(
+                "previous",
+                format!(
+                    "must be {} (the digest of version {})",
+                    prev.digest(),
+                    r.version - 1
+                ),
+            ));
+        }
+        if !r.updates.starts_with(&prev.doc().updates) {
+            problems.push(problem(
+                "updates",
+                format!(
+                    "must keep every update of version {} and only add new ones",
+                    r.version - 1
+                ),
+            ));
+        }
+    }
+    Ok(problems)
+}

@@ -1,0 +1,163 @@
+//! `canary-sign lint`: every check of `sign`, without signing.
+
+use std::path::PathBuf;
+
+use canary_core::{
+    Digest, FieldError, IncidentRecord, PayloadType, Statement, parse_draft, parse_payload,
+    to_payload,
+};
+
+use crate::cmd::sign::{Input, Signable, classify, payload_problems};
+use crate::common::{AtArgs, DirArgs, escape, note, say};
+use crate::error::{Result, fail};
+use crate::folder::IssuerFolder;
+
+/// Check a draft or a signed envelope before anyone signs or publishes it.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  canary-sign lint draft.json
+  canary-sign lint statements/000003.json --dir canaries/example.org
+
+Prints each problem as FILE: FIELD: REASON. Exit status 0: no problems;
+1: problems found; 2: the file or the issuer folder could not be read.
+Checked: the document format (unknown fields, types, slugs, dates), the
+chain of the issuer folder, expiry at most one year out, promises removed or
+reworded since the last statement, and for envelopes the signatures (each
+valid, and enough of them).")]
+pub struct Args {
+    /// The draft or envelope to check.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub dir: DirArgs,
+    #[command(flatten)]
+    pub at: AtArgs,
+}
+
+fn problem(field: &str, reason: String) -> FieldError {
+    FieldError {
+        field: field.to_owned(),
+        reason,
+    }
+}
+
+fn check_doc<T: Signable>(
+    folder: Option<&IssuerFolder>,
+    doc: &T,
+    payload: &[u8],
+    now: canary_core::Timestamp,
+) -> Result<Vec<FieldError>> {
+    match folder {
+        Some(f) => Ok(doc.check(f, Digest::of(payload), now, false)?),
+        None => Ok(Vec::new()),
+    }
+}
+
+fn lint_draft<T: Signable>(
+    folder: Option<&IssuerFolder>,
+    bytes: &[u8],
+    now: canary_core::Timestamp,
+) -> Result<Vec<FieldError>> {
+    let doc: T = match parse_draft(bytes) {
+        Ok(d) => d,
+        Err(e) => return Ok(payload_problems(e)),
+    };
+    let payload = to_payload(&doc).map_err(|e| fail!("{e}"))?;
+    check_doc(folder, &doc, &payload, now)
+}
+
+fn lint_envelope<T: Signable>(
+    folder: Option<&IssuerFolder>,
+    env: &canary_core::Envelope,
+    now: canary_core::Timestamp,
+) -> Result<Vec<FieldError>> {
+    let doc: T = match parse_payload(env.payload()) {
+        Ok(d) => d,
+        Err(e) => return Ok(payload_problems(e)),
+    };
+    let mut problems = check_doc(folder, &doc, env.payload(), now)?;
+    if let Some(folder) = folder {
+        let policy = folder.config.policy()?;
+        let pae = env.pae();
+        let mut valid = std::collections::BTreeSet::new();
+        for (i, sig) in env.signatures().iter().enumerate() {
+            match policy.keys().get(&sig.keyid) {
+                Some(k) if k.verify_strict(&pae, &sig.sig) => {
+                    valid.insert(sig.keyid);
+                }
+                Some(_) => problems.push(problem(
+                    &format!("signatures[{i}]"),
+                    format!("does not verify under key {}", sig.keyid.short()),
+                )),
+                None => problems.push(problem(
+                    &format!("signatures[{i}]"),
+                    format!("key id {} is not a key of canary.toml", sig.keyid.short()),
+                )),
+            }
+        }
+        if valid.len() < policy.threshold() {
+            problems.push(problem(
+                "signatures",
+                format!(
+                    "{} of the {} required; co-sign with: canary-sign sign FILE --key KEY",
+                    valid.len(),
+                    policy.threshold()
+                ),
+            ));
+        }
+    }
+    Ok(problems)
+}
+
+/// Runs the command.
+pub fn run(args: &Args) -> Result<u8> {
+    let now = args.at.now()?;
+    let bytes =
+        std::fs::read(&args.file).map_err(|e| fail!("cannot read {}: {e}", args.file.display()))?;
+    let folder = if args.dir.dir.join("canary.toml").exists() {
+        Some(args.dir.open()?)
+    } else {
+        note(&format!(
+            "note: no canary.toml in {}: the chain and signatures are not checked (pass --dir)",
+            args.dir.dir.display()
+        ));
+        None
+    };
+    let folder = folder.as_ref();
+    let problems = match classify(&bytes) {
+        Err(f) => vec![problem("(file)", format!("{:#}", f.error))],
+        Ok(Input::Envelope(env)) => match env.payload_type() {
+            PayloadType::Statement => lint_envelope::<Statement>(folder, &env, now)?,
+            PayloadType::Incident => lint_envelope::<IncidentRecord>(folder, &env, now)?,
+            PayloadType::Rotation => vec![problem(
+                "payloadType",
+                "key rotations are not checked by this version".to_owned(),
+            )],
+        },
+        Ok(Input::Draft(PayloadType::Statement)) => lint_draft::<Statement>(folder, &bytes, now)?,
+        Ok(Input::Draft(PayloadType::Incident)) => {
+            lint_draft::<IncidentRecord>(folder, &bytes, now)?
+        }
+        Ok(Input::Draft(PayloadType::Rotation)) => {
+            vec![problem(
+                "(file)",
+                "key rotations are not checked by this version".to_owned(),
+            )]
+        }
+    };
+    let name = args.file.display().to_string();
+    if problems.is_empty() {
+        say(&format!("{}: ok", escape(&name)));
+        return Ok(0);
+    }
+    for p in &problems {
+        say(&format!(
+            "{}: {}: {}",
+            escape(&name),
+            escape(&p.field),
+            escape(&p.reason)
+        ));
+    }
+    Ok(crate::error::REFUSED)
+}

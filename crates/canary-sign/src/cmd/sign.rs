@@ -1,0 +1,335 @@
+//! `canary-sign sign`: sign a draft, or co-sign an envelope.
+
+use std::path::{Path, PathBuf};
+
+use canary_core::{
+    Digest, Envelope, FieldError, HasIssuer, IncidentRecord, Payload, PayloadError, PayloadType,
+    Statement, Timestamp, parse_draft, parse_payload, to_payload, verify_document,
+};
+
+use crate::checks;
+use crate::common::{
+    AtArgs, DirArgs, KeyArgs, escape, load_key, note, refuse_problems, require_trusted, say,
+};
+use crate::error::{Failure, Result, fail, refuse};
+use crate::folder::IssuerFolder;
+use crate::fsutil::{write_atomic_public, write_new_public};
+
+/// Sign a draft into a new envelope, or add a signature to an envelope.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  canary-sign sign draft.json --key alice.key
+      validates the draft, signs it and writes statements/<seq>.json
+  canary-sign sign statements/000003.json --key bob.key
+      co-signs: adds bob's signature in place (the payload is untouched)
+  canary-sign sign incident-draft.json --key alice.key --out signed.json
+
+Before signing, the draft must pass every rule a verifier applies, continue
+the folder's chain (sequence, previous digest, dates), expire at most one year
+after issued_at, and keep every promise of the previous statement word for
+word (--allow-statement-change to remove or reword one deliberately). The
+passphrase is asked only once the draft is known to be good. Nothing is
+written on any error.")]
+pub struct Args {
+    /// A draft (JSON in any formatting) or a signed envelope.
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// Where to write the envelope (default: its place in the issuer
+    /// folder for a draft, the input itself for an envelope).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub dir: DirArgs,
+    /// Allow removing or rewording a promise of the previous statement.
+    /// Readers' verifiers will report the canary as tripped.
+    #[arg(long)]
+    pub allow_statement_change: bool,
+    #[command(flatten)]
+    pub at: AtArgs,
+}
+
+/// A document the signer knows how to check and file.
+pub trait Signable: Payload + HasIssuer {
+    /// What to call it in messages.
+    fn describe(&self) -> String;
+    /// Checks it against the folder.
+    fn check(
+        &self,
+        folder: &IssuerFolder,
+        digest: Digest,
+        now: Timestamp,
+        allow_change: bool,
+    ) -> anyhow::Result<Vec<FieldError>>;
+    /// Where it lives in the folder.
+    fn default_path(&self, folder: &IssuerFolder) -> PathBuf;
+}
+
+impl Signable for Statement {
+    fn describe(&self) -> String {
+        format!("statement {} of {}", self.sequence, escape(&self.issuer))
+    }
+    fn check(
+        &self,
+        folder: &IssuerFolder,
+        digest: Digest,
+        now: Timestamp,
+        allow_change: bool,
+    ) -> anyhow::Result<Vec<FieldError>> {
+        checks::statement(folder, self, digest, now, allow_change)
+    }
+    fn default_path(&self, folder: &IssuerFolder) -> PathBuf {
+        folder.statement_path(self.sequence)
+    }
+}
+
+impl Signable for IncidentRecord {
+    fn describe(&self) -> String {
+        format!("incident {:?} version {}", self.id, self.version)
+    }
+    fn check(
+        &self,
+        folder: &IssuerFolder,
+        digest: Digest,
+        now: Timestamp,
+        _allow_change: bool,
+    ) -> anyhow::Result<Vec<FieldError>> {
+        checks::incident(folder, self, digest, now)
+    }
+    fn default_path(&self, folder: &IssuerFolder) -> PathBuf {
+        folder.incident_path(&self.id, self.version)
+    }
+}
+
+/// What kind of input a file holds.
+pub enum Input {
+    /// A signed envelope.
+    Envelope(Envelope),
+    /// A draft of this type.
+    Draft(PayloadType),
+}
+
+/// Tells envelopes from drafts, and drafts apart by their fields.
+pub fn classify(bytes: &[u8]) -> Result<Input> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| refuse!("not JSON: {e}"))?;
+    let obj = value
+        .as_object()
+        .ok_or_else(|| refuse!("expected a JSON object (a draft or an envelope)"))?;
+    if obj.contains_key("payloadType") {
+        return Envelope::parse(bytes)
+            .map(Input::Envelope)
+            .map_err(|e| refuse!("{e}"));
+    }
+    if obj.contains_key("sequence") {
+        Ok(Input::Draft(PayloadType::Statement))
+    } else if obj.contains_key("what_happened") || obj.contains_key("kind") {
+        Ok(Input::Draft(PayloadType::Incident))
+    } else if obj.contains_key("keys") {
+        Ok(Input::Draft(PayloadType::Rotation))
+    } else {
+        Err(refuse!(
+            "cannot tell what this draft is: a statement has \"sequence\", an incident record \"what_happened\""
+        ))
+    }
+}
+
+/// A refusal for a draft or payload that breaks the document rules.
+pub fn payload_problems(e: PayloadError) -> Vec<FieldError> {
+    match e {
+        PayloadError::Invalid { errors, .. } => errors,
+        other => vec![FieldError {
+            field: "(document)".to_owned(),
+            reason: other.to_string(),
+        }],
+    }
+}
+
+/// Validates, checks against the folder, signs and writes a new document.
+/// Returns where it was written.
+pub fn sign_new<T: Signable>(
+    folder: &IssuerFolder,
+    doc: &T,
+    key_args: &KeyArgs,
+    out: Option<&Path>,
+    now: Timestamp,
+    allow_change: bool,
+) -> Result<PathBuf> {
+    let what = doc.describe();
+    let payload = to_payload(doc).map_err(|e| refuse_problems(&what, &payload_problems(e)))?;
+    let problems = doc.check(folder, Digest::of(&payload), now, allow_change)?;
+    if !problems.is_empty() {
+        return Err(refuse_problems(&what, &problems));
+    }
+    let path = out.map_or_else(|| doc.default_path(folder), Path::to_path_buf);
+    if path.exists() {
+        return Err(fail!(
+            "{} already exists; refusing to overwrite it",
+            path.display()
+        )
+        .hint(format!(
+            "to add a signature to it: canary-sign sign {} --key KEY",
+            path.display()
+        )));
+    }
+    let key = load_key(key_args)?;
+    require_trusted(folder, &key, &key_args.key)?;
+    let envelope = Envelope::sign(T::PAYLOAD_TYPE, payload, &key);
+    let bytes = checked_output::<T>(folder, &envelope, &key)?;
+    write_new_public(&path, &bytes)?;
+    report(folder, &what, &path, verified_signers::<T>(folder, &bytes));
+    Ok(path)
+}
+
+/// Adds a signature to an envelope of type `T` and writes it.
+fn cosign<T: Signable>(
+    folder: &IssuerFolder,
+    mut envelope: Envelope,
+    args: &Args,
+) -> Result<PathBuf> {
+    let doc: T = parse_payload(envelope.payload())
+        .map_err(|e| refuse_problems("the envelope's payload", &payload_problems(e)))?;
+    let what = doc.describe();
+    let problems = doc.check(
+        folder,
+        Digest::of(envelope.payload()),
+        args.at.now()?,
+        args.allow_statement_change,
+    )?;
+    if !problems.is_empty() {
+        return Err(refuse_problems(&what, &problems));
+    }
+    // Every signature already there must be a valid one by a trusted key.
+    let policy = folder.config.any_signer_policy()?;
+    for (i, sig) in envelope.signatures().iter().enumerate() {
+        let valid = policy
+            .keys()
+            .get(&sig.keyid)
+            .is_some_and(|k| k.verify_strict(&envelope.pae(), &sig.sig));
+        if !valid {
+            return Err(refuse!(
+                "signature {} (key id {}) of {} is not a valid signature by a key of canary.toml; \
+                 refusing to add to it",
+                i + 1,
+                sig.keyid,
+                args.input.display()
+            ));
+        }
+    }
+    let key = load_key(&args.key)?;
+    require_trusted(folder, &key, &args.key.key)?;
+    if !envelope.add_signature(&key) {
+        return Err(refuse!(
+            "{} is already signed by this key ({})",
+            args.input.display(),
+            key.public_key().id().short()
+        ));
+    }
+    let bytes = checked_output::<T>(folder, &envelope, &key)?;
+    let path = args.out.clone().unwrap_or_else(|| args.input.clone());
+    if args.out.is_some() {
+        write_new_public(&path, &bytes)?;
+    } else {
+        write_atomic_public(&path, &bytes)?;
+    }
+    report(folder, &what, &path, verified_signers::<T>(folder, &bytes));
+    Ok(path)
+}
+
+/// Serializes the envelope and verifies it as a reader would before anything
+/// is written: a signature that does not verify is never published.
+fn checked_output<T: Signable>(
+    folder: &IssuerFolder,
+    envelope: &Envelope,
+    key: &canary_core::SigningKey,
+) -> Result<Vec<u8>> {
+    let mut bytes = envelope.to_json();
+    let policy = folder.config.any_signer_policy()?;
+    match verify_document::<T>(&bytes, &policy) {
+        Ok(v) if v.signers().contains(&key.public_key().id()) => {}
+        Ok(_) => {
+            return Err(fail!(
+                "internal: the new signature does not verify; nothing was written"
+            ));
+        }
+        Err(findings) => {
+            let reasons: Vec<String> = findings.iter().map(ToString::to_string).collect();
+            return Err(fail!(
+                "internal: the signed document does not verify ({}); nothing was written",
+                reasons.join("; ")
+            ));
+        }
+    }
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+fn verified_signers<T: Signable>(folder: &IssuerFolder, bytes: &[u8]) -> usize {
+    folder
+        .config
+        .any_signer_policy()
+        .ok()
+        .and_then(|p| verify_document::<T>(bytes, &p).ok())
+        .map_or(0, |v| v.signers().len())
+}
+
+fn report(folder: &IssuerFolder, what: &str, path: &Path, signers: usize) {
+    let threshold = folder.config.trust.threshold as usize;
+    say(&format!(
+        "signed {what}: {} ({signers} of {threshold} signatures)",
+        path.display()
+    ));
+    if signers < threshold {
+        note(&format!(
+            "next: {} more signature(s) needed: canary-sign sign {} --key OTHER.key",
+            threshold - signers,
+            path.display()
+        ));
+    }
+}
+
+/// Runs the command.
+pub fn run(args: &Args) -> Result<u8> {
+    let folder = args.dir.open()?;
+    let bytes = std::fs::read(&args.input)
+        .map_err(|e| fail!("cannot read {}: {e}", args.input.display()))?;
+    match classify(&bytes)? {
+        Input::Envelope(env) => match env.payload_type() {
+            PayloadType::Statement => cosign::<Statement>(&folder, env, args),
+            PayloadType::Incident => cosign::<IncidentRecord>(&folder, env, args),
+            PayloadType::Rotation => Err(unsupported_rotation()),
+        },
+        Input::Draft(PayloadType::Statement) => {
+            let doc: Statement = parse_draft(&bytes)
+                .map_err(|e| refuse_problems("the draft", &payload_problems(e)))?;
+            sign_new(
+                &folder,
+                &doc,
+                &args.key,
+                args.out.as_deref(),
+                args.at.now()?,
+                args.allow_statement_change,
+            )
+        }
+        Input::Draft(PayloadType::Incident) => {
+            let doc: IncidentRecord = parse_draft(&bytes)
+                .map_err(|e| refuse_problems("the draft", &payload_problems(e)))?;
+            sign_new(
+                &folder,
+                &doc,
+                &args.key,
+                args.out.as_deref(),
+                args.at.now()?,
+                false,
+            )
+        }
+        Input::Draft(PayloadType::Rotation) => Err(unsupported_rotation()),
+    }?;
+    Ok(0)
+}
+
+fn unsupported_rotation() -> Failure {
+    refuse!("key rotation documents cannot be signed by this version of canary-sign")
+}

@@ -1,0 +1,139 @@
+//! Pieces every command uses: the clock, keys, output.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use canary_core::{FieldError, SigningKey, Timestamp};
+
+use crate::error::{Failure, Result, fail, refuse};
+use crate::folder::IssuerFolder;
+use crate::keyfile::{KeyFile, KeyFileError};
+
+/// Options naming the signing key.
+#[derive(Debug, clap::Args)]
+pub struct KeyArgs {
+    /// Secret key file to sign with (made by `canary-sign keygen`).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Read the key's passphrase from the first line of FILE instead of
+    /// prompting (use /dev/stdin to pipe it).
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+/// The `--at` option.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AtArgs {
+    /// Use this time (YYYY-MM-DDTHH:MM:SSZ) instead of the system clock.
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub at: Option<Timestamp>,
+}
+
+impl AtArgs {
+    /// `--at`, or the clock (whole seconds).
+    pub fn now(&self) -> Result<Timestamp> {
+        if let Some(t) = self.at {
+            return Ok(t);
+        }
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .and_then(|d| Timestamp::from_unix(i64::try_from(d.as_secs()).ok()?))
+            .ok_or_else(|| fail!("the system clock is before 1970; pass --at"))
+    }
+}
+
+/// The issuer folder option.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DirArgs {
+    /// The issuer folder (holding canary.toml).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+}
+
+impl DirArgs {
+    /// Opens the folder.
+    pub fn open(&self) -> Result<IssuerFolder> {
+        IssuerFolder::open(&self.dir).map_err(Failure::error)
+    }
+}
+
+/// Loads and unlocks a secret key, asking for the passphrase only if needed.
+pub fn load_key(args: &KeyArgs) -> Result<SigningKey> {
+    let file = KeyFile::read(&args.key).map_err(|e| {
+        let hint = match e.downcast_ref::<KeyFileError>() {
+            Some(KeyFileError::Permissions { path, .. }) => Some(format!("run `chmod 600 {path}`")),
+            _ => None,
+        };
+        let f = Failure::error(e);
+        match hint {
+            Some(h) => f.hint(h),
+            None => f,
+        }
+    })?;
+    let pass = if file.is_encrypted() {
+        Some(crate::passphrase::read(
+            args.passphrase_file.as_deref(),
+            false,
+        )?)
+    } else {
+        None
+    };
+    file.unlock(pass.as_ref().map(|p| p.as_slice()))
+        .with_context(|| format!("cannot unlock {}", args.key.display()))
+        .map_err(Failure::error)
+}
+
+/// Refuses a key that `canary.toml` does not list.
+pub fn require_trusted(folder: &IssuerFolder, key: &SigningKey, path: &Path) -> Result<()> {
+    if folder.config.trust.keys.contains(key.public_key()) {
+        return Ok(());
+    }
+    Err(refuse!(
+        "the key in {} ({}) is not one of the signing keys in {}",
+        path.display(),
+        key.public_key(),
+        folder.dir.join("canary.toml").display()
+    )
+    .hint("add its public key to [trust] keys in canary.toml (a change reviewed like any other)"))
+}
+
+/// A refusal listing every problem.
+pub fn refuse_problems(what: &str, problems: &[FieldError]) -> Failure {
+    let list: Vec<String> = problems
+        .iter()
+        .map(|p| format!("\n  {}: {}", p.field, escape(&p.reason)))
+        .collect();
+    refuse!("{what} was refused; nothing was written:{}", list.concat())
+}
+
+/// Writes a line to stdout; a closed pipe is not an error.
+pub fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+}
+
+/// Writes a line to stderr.
+pub fn note(line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{line}");
+}
+
+/// Escapes control characters so document text cannot drive the terminal.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Like [`escape`], keeping line breaks (for multi-line messages).
+pub fn escape_lines(s: &str) -> String {
+    s.split('\n').map(escape).collect::<Vec<_>>().join("\n")
+}

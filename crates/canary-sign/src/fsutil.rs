@@ -1,0 +1,109 @@
+//! File writes that never leave a partial file: write a temporary file in the
+//! same folder, fsync it, rename it over the target, fsync the folder.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+
+/// Creates `path` with `bytes` atomically, refusing to replace an existing
+/// file. The file gets mode 0600 (the temporary file's mode).
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = staged(path, bytes)?;
+    tmp.persist_noclobber(path).map_err(|e| {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            anyhow::anyhow!(
+                "{} already exists; refusing to overwrite it",
+                path.display()
+            )
+        } else {
+            anyhow::Error::new(e.error).context(format!("cannot write {}", path.display()))
+        }
+    })?;
+    sync_parent(path)
+}
+
+/// Creates `path` with `bytes` atomically and mode 0644, refusing to replace
+/// an existing file. For public files (documents, public keys).
+pub fn write_new_public(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = staged(path, bytes)?;
+    set_mode(tmp.path(), 0o644)?;
+    tmp.persist_noclobber(path).map_err(|e| {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            anyhow::anyhow!(
+                "{} already exists; refusing to overwrite it",
+                path.display()
+            )
+        } else {
+            anyhow::Error::new(e.error).context(format!("cannot write {}", path.display()))
+        }
+    })?;
+    sync_parent(path)
+}
+
+/// Replaces (or creates) `path` with `bytes` atomically, with mode 0644 for
+/// a new file or the old file's mode.
+pub fn write_atomic_public(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = staged(path, bytes)?;
+    let mode = mode_of(path).unwrap_or(0o644);
+    set_mode(tmp.path(), mode)?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    sync_parent(path)
+}
+
+fn staged(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
+    let dir = parent(path);
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create folder {}", dir.display()))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".canary-sign-")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write a temporary file in {}", dir.display()))?;
+    Ok(tmp)
+}
+
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+fn sync_parent(path: &Path) -> Result<()> {
+    // Makes the rename itself durable. Not every platform can open a folder.
+    if let Ok(dir) = std::fs::File::open(parent(path)) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("cannot set the mode of {}", path.display()))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: u32) -> Result<()> {
+    Ok(())
+}
+
+/// The permission bits of `path`, if it exists.
+#[cfg(unix)]
+pub fn mode_of(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path)
+        .ok()
+        .map(|m| m.permissions().mode() & 0o7777)
+}
+
+/// The permission bits of `path`, if it exists.
+#[cfg(not(unix))]
+pub fn mode_of(_path: &Path) -> Option<u32> {
+    None
+}

@@ -1,0 +1,74 @@
+//! `canary-sign`: the signer for warrant canaries. Offline by design.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod checks;
+mod cmd;
+mod common;
+mod config;
+mod error;
+mod folder;
+mod fsutil;
+mod keyfile;
+mod passphrase;
+
+/// Sign warrant canaries and incident records, offline.
+#[derive(Debug, Parser)]
+#[command(
+    name = "canary-sign",
+    version,
+    about = "Sign warrant canaries and incident records, offline",
+    long_about = "Sign warrant canaries and incident records, offline.\n\n\
+        A maintainer keeps one issuer folder under version control (canary.toml, \
+        statements/, incidents/) and, each quarter, drafts the next statement, \
+        reviews it, signs it and has co-signers add their signatures.",
+    after_help = "\
+The quarterly workflow:
+  canary-sign keygen --name alice                  once per maintainer
+  canary-sign init --issuer example.org --key alice.pub
+  canary-sign new --dir example.org > draft.json   draft the next statement
+  canary-sign sign draft.json --dir example.org --key alice.key
+  canary-sign sign example.org/statements/000001.json --dir example.org --key bob.key
+  canary-sign due --dir example.org                in the publisher's CI
+
+Exit status: 0 success; 1 refused (a rule is broken, lint found problems,
+or `due`: sign now); 2 error (arguments, files, passphrase); 3 `due`: expired."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Keygen(cmd::keygen::Args),
+    Init(cmd::init::Args),
+    New(cmd::new::Args),
+    Sign(cmd::sign::Args),
+    #[command(subcommand)]
+    Incident(cmd::incident::Command),
+    Lint(cmd::lint::Args),
+    Due(cmd::due::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Keygen(a) => cmd::keygen::run(a),
+        Command::Init(a) => cmd::init::run(a),
+        Command::New(a) => cmd::new::run(a),
+        Command::Sign(a) => cmd::sign::run(a),
+        Command::Incident(c) => cmd::incident::run(c),
+        Command::Lint(a) => cmd::lint::run(a),
+        Command::Due(a) => cmd::due::run(a),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            common::note(&common::escape_lines(&failure.to_string()));
+            ExitCode::from(failure.code)
+        }
+    }
+}
