@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc};
+use chrono::{DateTime, Datelike as _, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A UTC instant with whole seconds, written exactly as `YYYY-MM-DDTHH:MM:SSZ`.
@@ -31,14 +31,21 @@ pub enum TimeError {
 }
 
 impl Timestamp {
-    /// Wraps a chrono instant, dropping any sub-second part.
-    pub fn from_datetime(t: DateTime<Utc>) -> Self {
-        Timestamp(t - TimeDelta::nanoseconds(i64::from(t.timestamp_subsec_nanos())))
+    /// Wraps a chrono instant, dropping any sub-second part; `None` outside
+    /// the years 0000-9999.
+    pub fn from_datetime(t: DateTime<Utc>) -> Option<Self> {
+        Self::in_range(t - TimeDelta::nanoseconds(i64::from(t.timestamp_subsec_nanos())))
     }
 
     /// Seconds since the Unix epoch.
+    /// `None` outside the years 0000-9999.
     pub fn from_unix(secs: i64) -> Option<Self> {
-        DateTime::from_timestamp(secs, 0).map(Timestamp)
+        DateTime::from_timestamp(secs, 0).and_then(Self::in_range)
+    }
+
+    /// Keeps only instants the one accepted form can write.
+    fn in_range(t: DateTime<Utc>) -> Option<Self> {
+        (0..=9999).contains(&t.year()).then_some(Timestamp(t))
     }
 
     /// The chrono instant.
@@ -51,14 +58,14 @@ impl Timestamp {
         self.0.timestamp()
     }
 
-    /// `self + d`, or `None` past the representable range.
+    /// `self + d`, or `None` outside the years 0000-9999.
     pub fn checked_add(&self, d: TimeDelta) -> Option<Self> {
-        self.0.checked_add_signed(d).map(Timestamp)
+        self.0.checked_add_signed(d).and_then(Self::in_range)
     }
 
-    /// `self - d`, or `None` past the representable range.
+    /// `self - d`, or `None` outside the years 0000-9999.
     pub fn checked_sub(&self, d: TimeDelta) -> Option<Self> {
-        self.0.checked_sub_signed(d).map(Timestamp)
+        self.0.checked_sub_signed(d).and_then(Self::in_range)
     }
 
     /// `self - earlier` (negative when `earlier` is later).
@@ -109,6 +116,13 @@ impl fmt::Display for Timestamp {
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Outside years 0000-9999 Display writes `+10000-...` or `-0001-...`,
+        // which FromStr refuses: never write a document nobody can read.
+        if !(0..=9999).contains(&self.0.year()) {
+            return Err(serde::ser::Error::custom(format_args!(
+                "timestamp {self} is outside the years 0000-9999 that YYYY-MM-DDTHH:MM:SSZ can express"
+            )));
+        }
         s.collect_str(self)
     }
 }
@@ -207,6 +221,19 @@ mod tests {
             );
         }
         assert!("2024-02-29T00:00:00Z".parse::<Timestamp>().is_ok());
+    }
+
+    #[test]
+    fn arithmetic_stays_within_the_writable_years() {
+        let last: Timestamp = "9999-12-31T23:59:59Z".parse().expect("valid");
+        assert_eq!(last.checked_add(TimeDelta::seconds(1)), None);
+        let first: Timestamp = "0000-01-01T00:00:00Z".parse().expect("valid");
+        assert_eq!(first.checked_sub(TimeDelta::seconds(1)), None);
+        assert_eq!(Timestamp::from_unix(i64::MAX), None);
+        assert_eq!(
+            Timestamp::from_unix(0).map(|t| t.to_string()).as_deref(),
+            Some("1970-01-01T00:00:00Z")
+        );
     }
 
     #[test]

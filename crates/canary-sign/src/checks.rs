@@ -45,7 +45,7 @@ pub fn statement(
         .issued_at
         .as_datetime()
         .checked_add_months(chrono::Months::new(12))
-        .map(Timestamp::from_datetime);
+        .and_then(Timestamp::from_datetime);
     if limit.is_none_or(|l| s.expires_at > l) {
         problems.push(problem("expires_at", "is more than 1 year after issued_at"));
     }
