@@ -1,0 +1,339 @@
+//! Verifying one source end to end: DESIGN §5 steps 2–11, with the CLI's
+//! files and network around the pure checks of canary-core.
+
+use std::path::PathBuf;
+
+use canary_core::{
+    Finding, IncidentRecord, State, Statement, TrustPolicy, Verdict, Verified, VerifiedStatement,
+    VerifyOptions, verify_document, verify_history, verify_statement,
+};
+
+use crate::fetch::{DOCUMENT_CAP, FetchError, Fetcher, STATEMENT_CAP};
+use crate::source::{Location, ReadError, incident_path, statement_path};
+
+/// One reason behind a verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    /// The verdict it leads to.
+    pub verdict: Verdict,
+    /// Stable machine-readable code.
+    pub code: String,
+    /// For people.
+    pub message: String,
+}
+
+impl From<&Finding> for Reason {
+    fn from(f: &Finding) -> Self {
+        Reason {
+            verdict: f.verdict(),
+            code: f.code().to_owned(),
+            message: f.to_string(),
+        }
+    }
+}
+
+impl Reason {
+    fn invalid(code: &str, message: String) -> Self {
+        Reason {
+            verdict: Verdict::Invalid,
+            code: code.to_owned(),
+            message,
+        }
+    }
+}
+
+/// The result for one source.
+pub struct Outcome {
+    /// The source as given.
+    pub source: String,
+    /// Every reason found, in step order.
+    pub reasons: Vec<Reason>,
+    /// The statement, when authentic (signatures, payload, issuer hold).
+    pub statement: Option<VerifiedStatement>,
+    /// Incident records verified with `--incidents`.
+    pub incidents: Vec<Verified<IncidentRecord>>,
+    /// Number of statements whose links were checked with `--history`.
+    pub history_checked: Option<usize>,
+}
+
+impl Outcome {
+    /// The most severe verdict; warnings count only with `deny_warnings`.
+    pub fn verdict(&self, deny_warnings: bool) -> Verdict {
+        self.reasons
+            .iter()
+            .map(|r| match r.verdict {
+                Verdict::Warning if !deny_warnings => Verdict::Ok,
+                v => v,
+            })
+            .fold(Verdict::Ok, Verdict::worst)
+    }
+}
+
+/// What to check besides the latest statement.
+pub struct Settings {
+    /// Time checks.
+    pub options: VerifyOptions,
+    /// State folder, when state is on for this source.
+    pub state_dir: Option<PathBuf>,
+    /// Walk the whole archive.
+    pub history: bool,
+    /// Verify the listed incidents.
+    pub incidents: bool,
+    /// Warnings fail.
+    pub deny_warnings: bool,
+}
+
+/// A hard local error (exit 2): a damaged state file, a bad `--ca-cert`.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+fn unreachable(e: &ReadError) -> Reason {
+    let code = match e {
+        ReadError::Absent(_) => "not-found",
+        ReadError::Fetch(FetchError::NotFound { .. }) => "not-found",
+        ReadError::Fetch(FetchError::Status { .. }) => "http-status",
+        ReadError::Fetch(FetchError::TooLarge { .. }) => "too-large",
+        ReadError::Fetch(FetchError::Timeout { .. }) => "timeout",
+        ReadError::Fetch(FetchError::Refused { .. }) => "insecure-url",
+        ReadError::Fetch(FetchError::Transport { .. }) | ReadError::Local(_) => "fetch-failed",
+    };
+    Reason {
+        verdict: Verdict::Unreachable,
+        code: code.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+/// Verifies the source at `location`.
+pub fn verify_source(
+    source: String,
+    location: &Location,
+    policy: &TrustPolicy,
+    settings: &Settings,
+    fetcher: &mut Fetcher,
+) -> Result<Outcome, UsageError> {
+    let mut outcome = Outcome {
+        source,
+        reasons: Vec::new(),
+        statement: None,
+        incidents: Vec::new(),
+        history_checked: None,
+    };
+    let bytes = match location.read_latest(fetcher, STATEMENT_CAP) {
+        Ok(b) => b,
+        Err(ReadError::Local(m)) if !matches!(location, Location::Remote { .. }) => {
+            outcome.reasons.push(Reason {
+                verdict: Verdict::Unreachable,
+                code: "unreadable".to_owned(),
+                message: m,
+            });
+            return Ok(outcome);
+        }
+        Err(ReadError::Local(m)) => return Err(UsageError(m)),
+        Err(e) => {
+            outcome.reasons.push(unreachable(&e));
+            return Ok(outcome);
+        }
+    };
+
+    // Steps 3-8 and 10.
+    let report = verify_statement(&bytes, policy, &settings.options);
+    outcome
+        .reasons
+        .extend(report.findings.iter().map(Reason::from));
+    let Some(statement) = report.statement else {
+        return Ok(outcome);
+    };
+    let now = settings.options.now;
+    let sequence = statement.document().sequence;
+
+    // Step 9: state.
+    let state_file = settings
+        .state_dir
+        .as_ref()
+        .map(|d| crate::state::file_for(d, policy.issuer()));
+    let previous_state = match &state_file {
+        Some(path) => crate::state::load(path).map_err(|e| UsageError(format!("{e:#}")))?,
+        None => None,
+    };
+    if let Some(state) = &previous_state {
+        if state.issuer != policy.issuer() {
+            return Err(UsageError(format!(
+                "state file for {} holds issuer {:?}",
+                policy.issuer(),
+                state.issuer
+            )));
+        }
+        let findings = state.check(&statement, now);
+        outcome.reasons.extend(findings.iter().map(Reason::from));
+        // A jump of more than one: the archive shows whether the new
+        // statement descends from the one seen (when it is available).
+        if findings.is_empty() && sequence > state.sequence + 1 {
+            match read_chain(location, fetcher, policy, state.sequence + 1, sequence) {
+                Ok(Some(mut chain)) => {
+                    chain.push(statement.clone());
+                    outcome
+                        .reasons
+                        .extend(verify_history(Some(state), &chain).iter().map(Reason::from));
+                }
+                Ok(None) => {}
+                Err(r) => outcome.reasons.push(r),
+            }
+        }
+    }
+
+    // Step 11: history.
+    if settings.history {
+        match read_chain(location, fetcher, policy, 1, sequence) {
+            Ok(Some(mut chain)) => {
+                chain.push(statement.clone());
+                outcome
+                    .reasons
+                    .extend(verify_history(None, &chain).iter().map(Reason::from));
+                outcome.history_checked = Some(chain.len());
+            }
+            Ok(None) => outcome.reasons.push(Reason::invalid(
+                "history-missing",
+                format!(
+                    "the archive of {} is missing statements before sequence {sequence}",
+                    location.latest_name()
+                ),
+            )),
+            Err(r) => outcome.reasons.push(r),
+        }
+    }
+
+    if settings.incidents {
+        check_incidents(
+            location,
+            fetcher,
+            policy,
+            statement.document(),
+            &mut outcome,
+        );
+    }
+
+    let verdict = outcome.verdict(settings.deny_warnings);
+    let acceptable = matches!(verdict, Verdict::Ok | Verdict::Warning);
+    if let (Some(path), true) = (&state_file, acceptable) {
+        crate::state::save(path, &State::record(&statement, now, policy.version()))
+            .map_err(|e| UsageError(format!("{e:#}")))?;
+    }
+    outcome.statement = Some(statement);
+    Ok(outcome)
+}
+
+/// Reads and authenticates statements `from..to` (exclusive) from the
+/// archive. `Ok(None)` when one of them is absent.
+fn read_chain(
+    location: &Location,
+    fetcher: &mut Fetcher,
+    policy: &TrustPolicy,
+    from: u64,
+    to: u64,
+) -> Result<Option<Vec<VerifiedStatement>>, Reason> {
+    let mut chain = Vec::new();
+    for seq in from..to {
+        let rel = statement_path(seq);
+        let bytes = match location.read_archive(fetcher, &rel, STATEMENT_CAP) {
+            Ok(b) => b,
+            Err(ReadError::Absent(_)) => return Ok(None),
+            Err(e) => return Err(unreachable(&e)),
+        };
+        let verified = verify_document::<Statement>(&bytes, policy).map_err(|findings| {
+            Reason::invalid(
+                "broken-chain",
+                format!("archived statement {rel}: {}", join(&findings)),
+            )
+        })?;
+        if verified.document().sequence != seq {
+            return Err(Reason::invalid(
+                "broken-chain",
+                format!(
+                    "archived statement {rel} holds sequence {}",
+                    verified.document().sequence
+                ),
+            ));
+        }
+        chain.push(verified);
+    }
+    Ok(Some(chain))
+}
+
+fn join(findings: &[Finding]) -> String {
+    findings
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `--incidents`: every listed incident is fetched with its whole version
+/// chain; the latest must have the listed digest.
+fn check_incidents(
+    location: &Location,
+    fetcher: &mut Fetcher,
+    policy: &TrustPolicy,
+    statement: &Statement,
+    outcome: &mut Outcome,
+) {
+    for listed in statement.incidents.as_deref().unwrap_or_default() {
+        let mut previous: Option<Verified<IncidentRecord>> = None;
+        for version in 1..=listed.version {
+            let rel = incident_path(&listed.id, version);
+            let bytes = match location.read_archive(fetcher, &rel, DOCUMENT_CAP) {
+                Ok(b) => b,
+                Err(ReadError::Absent(_)) => {
+                    outcome.reasons.push(Reason::invalid(
+                        "incident",
+                        format!(
+                            "incident {:?} version {version} is missing ({rel})",
+                            listed.id
+                        ),
+                    ));
+                    break;
+                }
+                Err(e) => {
+                    outcome.reasons.push(unreachable(&e));
+                    break;
+                }
+            };
+            let verified = match verify_document::<IncidentRecord>(&bytes, policy) {
+                Ok(v) => v,
+                Err(findings) => {
+                    outcome.reasons.push(Reason::invalid(
+                        "incident",
+                        format!("{rel}: {}", join(&findings)),
+                    ));
+                    break;
+                }
+            };
+            let r = verified.document();
+            let mut problem = None;
+            if r.id != listed.id || r.version != version {
+                problem = Some(format!("holds incident {:?} version {}", r.id, r.version));
+            } else if let Some(p) = &previous
+                && r.previous != Some(p.digest())
+            {
+                problem = Some(format!("previous does not name version {}", version - 1));
+            } else if version == listed.version && verified.digest() != listed.digest {
+                problem = Some(format!(
+                    "digest {} differs from {} listed in the statement",
+                    verified.digest(),
+                    listed.digest
+                ));
+            }
+            if let Some(p) = problem {
+                outcome
+                    .reasons
+                    .push(Reason::invalid("incident", format!("{rel}: {p}")));
+                break;
+            }
+            if version == listed.version {
+                outcome.incidents.push(verified.clone());
+            }
+            previous = Some(verified);
+        }
+    }
+}

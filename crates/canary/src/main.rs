@@ -1,0 +1,319 @@
+//! `canary`: verify warrant canaries. Never reads a secret key.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use canary_core::{TimeDelta, Timestamp, Verdict, VerifyOptions, parse_duration};
+use clap::{CommandFactory as _, Parser, Subcommand};
+
+mod check;
+mod fetch;
+mod output;
+mod show;
+mod source;
+mod state;
+mod trust;
+
+use check::{Outcome, Settings, UsageError};
+use fetch::{FetchOptions, Fetcher};
+use output::{Format, Printer};
+use source::{Location, Source};
+use trust::TrustArgs;
+
+/// Exit code for usage errors: bad arguments, unreadable trust or key files.
+const USAGE: u8 = 2;
+
+const EXIT_CODES: &str = "\
+Exit status (several sources: the most severe wins, 5 > 1 > 3 > 4 > 6 > 0):
+  0  ok           valid and fresh (warnings may be printed)
+  1  invalid      bad or missing signatures, threshold not met, wrong issuer or
+                  type, malformed, not canonical, from the future, rollback,
+                  equivocation, fork
+  2  usage        bad arguments, unreadable trust or key files
+  3  stale        authentic but expired, or older than --max-age
+  4  unreachable  could not fetch: DNS, TLS, non-200, too large, too slow
+  5  tripped      a statement was removed or changed, a final canary, or a
+                  panic key signed
+  6  warning      only with --deny-warnings: late, or expiring soon";
+
+/// Verify warrant canaries: signature, threshold, issuer, freshness, rollback
+/// and removed statements.
+#[derive(Debug, Parser)]
+#[command(name = "canary", version, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Verify(VerifyArgs),
+    Show(show::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = "Example:\n  canary completions bash > /etc/bash_completion.d/canary")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), generated from this program's options.
+    #[command(after_help = "Example:\n  canary man > canary.1 && man ./canary.1")]
+    Man,
+}
+
+/// Options that decide how documents are judged and fetched.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PolicyArgs {
+    #[command(flatten)]
+    pub(crate) trust: TrustArgs,
+    /// Verify as of this time (YYYY-MM-DDTHH:MM:SSZ) instead of the clock.
+    /// Implies --no-state unless --state is given.
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub at: Option<Timestamp>,
+    /// Stale when older than this (e.g. 120d), whatever expires_at says.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub max_age: Option<TimeDelta>,
+    /// Warn when the canary expires within this window.
+    #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = duration)]
+    pub warn_before: TimeDelta,
+    /// How far in the future issued_at may be (clock skew).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = duration)]
+    pub max_skew: TimeDelta,
+    /// Whole-request timeout for each fetch (e.g. 30s, or seconds).
+    #[arg(long, value_name = "DURATION", value_parser = timeout)]
+    pub timeout: Option<Duration>,
+    /// Fetch through a proxy, e.g. socks5h://127.0.0.1:9050 for Tor.
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// An extra trusted root certificate (PEM), for private deployments;
+    /// repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Vec<PathBuf>,
+}
+
+/// Verify canaries: files, publish folders, https:// URLs or bare domains.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Sources:
+  FILE      a statement envelope
+  DIR       a publish folder (.well-known/canary.json inside) or an issuer folder
+  URL       https://... (http:// only for loopback hosts)
+  DOMAIN    example.org means https://example.org/.well-known/canary.json
+
+Examples:
+  canary verify example.org --trust example.org.toml
+  canary verify https://example.org/.well-known/canary.json --key alice.pub --issuer example.org
+  canary verify site/ --trust example.org.toml --history --incidents --at 2026-11-27T00:00:00Z
+  canary verify example.org https://mirror.example.net/canary.json \
+      --trust example.org.toml --format json        (one JSON line per source)
+
+State (on by default for URLs and domains, in $XDG_STATE_HOME/canary) remembers
+the newest statement seen, so a rollback, an equivocation or a silently removed
+promise is caught on the next run.")]
+pub struct VerifyArgs {
+    /// What to verify.
+    #[arg(value_name = "SOURCE", required = true)]
+    pub sources: Vec<String>,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+    /// Keep state in this folder (one file per issuer).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_state")]
+    pub state: Option<PathBuf>,
+    /// Neither read nor write state.
+    #[arg(long)]
+    pub no_state: bool,
+    /// Also verify the whole archive: every link from sequence 1, and every
+    /// promise that disappears along the way.
+    #[arg(long)]
+    pub history: bool,
+    /// Also verify every incident record the statement lists, with its
+    /// version chain.
+    #[arg(long)]
+    pub incidents: bool,
+    /// Fail (exit 6) when the canary is late or expires soon.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Print only sources that are not ok.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn duration(s: &str) -> Result<TimeDelta, String> {
+    parse_duration(s).map_err(|e| e.to_string())
+}
+
+fn timeout(s: &str) -> Result<Duration, String> {
+    let d = if s.bytes().all(|b| b.is_ascii_digit()) && !s.is_empty() {
+        TimeDelta::seconds(s.parse::<i64>().map_err(|e| e.to_string())?)
+    } else {
+        duration(s)?
+    };
+    let secs = u64::try_from(d.num_seconds()).unwrap_or(0);
+    if secs == 0 {
+        return Err("must be at least one second".to_owned());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// `--at`, or the system clock.
+pub fn now(at: Option<Timestamp>) -> Result<Timestamp, String> {
+    if let Some(t) = at {
+        return Ok(t);
+    }
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .and_then(|d| Timestamp::from_unix(i64::try_from(d.as_secs()).ok()?))
+        .ok_or_else(|| "the system clock is not usable; pass --at".to_owned())
+}
+
+impl PolicyArgs {
+    /// The time options for the core.
+    pub fn options(&self, now: Timestamp) -> VerifyOptions {
+        let mut o = VerifyOptions::at(now);
+        o.max_age = self.max_age;
+        o.warn_before = self.warn_before;
+        o.max_skew = self.max_skew;
+        o
+    }
+
+    /// The fetcher (no client is built until a remote source is read).
+    pub fn fetcher(&self) -> Fetcher {
+        Fetcher::new(FetchOptions {
+            timeout: self.timeout,
+            proxy: self.proxy.clone(),
+            ca_certs: self.ca_cert.clone(),
+        })
+    }
+}
+
+/// Prints an error and returns the usage exit code.
+fn usage_error(message: &str) -> ExitCode {
+    let mut err = std::io::stderr().lock();
+    let _ = std::io::Write::write_fmt(
+        &mut err,
+        format_args!("error: {}\n", output::escape(message)),
+    );
+    ExitCode::from(USAGE)
+}
+
+fn verify(args: &VerifyArgs) -> ExitCode {
+    let trust = match args.policy.trust.load() {
+        Ok(t) => t,
+        Err(e) => return usage_error(&format!("{e:#}")),
+    };
+    let mut located = Vec::new();
+    for arg in &args.sources {
+        match Source::parse(arg).and_then(|s| Location::of(&s).map(|l| (s, l))) {
+            Ok((s, l)) => {
+                if let Location::Remote { latest, .. } = &l
+                    && let Some(p) = fetch::scheme_problem(latest)
+                {
+                    return usage_error(&format!("{arg}: {p}"));
+                }
+                located.push((arg.clone(), s, l));
+            }
+            Err(e) => return usage_error(&e),
+        }
+    }
+    let now = match now(args.policy.at) {
+        Ok(n) => n,
+        Err(e) => return usage_error(&e),
+    };
+    let default_state = if args.no_state || args.policy.at.is_some() {
+        None
+    } else if let Some(dir) = &args.state {
+        Some(dir.clone())
+    } else if located.iter().any(|(_, s, _)| s.is_remote()) {
+        match state::default_dir() {
+            Ok(d) => Some(d),
+            Err(e) => return usage_error(&format!("{e:#}")),
+        }
+    } else {
+        None
+    };
+    let printer = Printer {
+        format: args.format,
+        color: args.format == Format::Human
+            && std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        quiet: args.quiet,
+        deny_warnings: args.deny_warnings,
+        now,
+        comments: trust.comments.clone(),
+    };
+    let mut fetcher = args.policy.fetcher();
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    let mut worst = Verdict::Ok;
+    for (arg, source, location) in &located {
+        let state_dir = match (&args.state, args.no_state) {
+            (Some(dir), false) => Some(dir.clone()),
+            (None, false) if source.is_remote() => default_state.clone(),
+            _ => None,
+        };
+        let settings = Settings {
+            options: args.policy.options(now),
+            state_dir,
+            history: args.history,
+            incidents: args.incidents,
+            deny_warnings: args.deny_warnings,
+        };
+        let outcome = match check::verify_source(
+            arg.clone(),
+            location,
+            &trust.policy,
+            &settings,
+            &mut fetcher,
+        ) {
+            Ok(o) => o,
+            Err(UsageError(m)) => return usage_error(&m),
+        };
+        worst = worst.worst(outcome.verdict(args.deny_warnings));
+        if let Err(e) = printer.print(&outcome)
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            return usage_error(&format!("cannot write output: {e}"));
+        }
+        outcomes.push(outcome);
+    }
+    if args.format == Format::Github
+        && let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
+    {
+        use std::io::Write as _;
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(printer.summary(&outcomes).as_bytes()));
+        if let Err(e) = written {
+            return usage_error(&format!("cannot write GITHUB_STEP_SUMMARY: {e}"));
+        }
+    }
+    ExitCode::from(worst.exit_code())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Verify(args) => verify(&args),
+        Command::Show(args) => show::run(&args),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "canary", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Man => {
+            let man = clap_mangen::Man::new(Cli::command());
+            let mut out = Vec::new();
+            if let Err(e) = man.render(&mut out) {
+                return usage_error(&format!("cannot render the manual page: {e}"));
+            }
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), &out);
+            ExitCode::SUCCESS
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! Output formats (DESIGN §6): human, JSON Lines, GitHub annotations.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+
+use canary_core::{KeyId, TimeDelta, Timestamp, Verdict, format_duration};
+
+use crate::check::Outcome;
+
+/// The `--format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A verdict line per source, then its reasons.
+    Human,
+    /// One JSON object per source and line.
+    Json,
+    /// GitHub Actions annotations, and a summary in $GITHUB_STEP_SUMMARY.
+    Github,
+}
+
+/// Escapes control characters so document text cannot drive the terminal.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// "in 33d" or "5d ago", coarsened to days or hours.
+pub fn relative(now: Timestamp, t: Timestamp) -> String {
+    let d = t.since(now);
+    let abs = if d < TimeDelta::zero() { -d } else { d };
+    let coarse = if abs >= TimeDelta::days(2) {
+        TimeDelta::days(abs.num_days())
+    } else if abs >= TimeDelta::hours(2) {
+        TimeDelta::hours(abs.num_hours())
+    } else {
+        TimeDelta::minutes(abs.num_minutes())
+    };
+    let words = format_duration(coarse);
+    if d < TimeDelta::zero() {
+        format!("{words} ago")
+    } else {
+        format!("in {words}")
+    }
+}
+
+/// How to print.
+pub struct Printer {
+    /// The format.
+    pub format: Format,
+    /// ANSI colours (human format on a terminal, without NO_COLOR).
+    pub color: bool,
+    /// Only print sources that are not ok.
+    pub quiet: bool,
+    /// Warnings fail.
+    pub deny_warnings: bool,
+    /// The run's time.
+    pub now: Timestamp,
+    /// Key comments from .pub files.
+    pub comments: BTreeMap<KeyId, String>,
+}
+
+fn paint(color: bool, code: &str, s: &str) -> String {
+    if color {
+        format!("\x1b[{code}m{s}\x1b[0m")
+    } else {
+        s.to_owned()
+    }
+}
+
+fn verdict_color(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Ok => "32",
+        Verdict::Warning => "33",
+        Verdict::Stale | Verdict::Unreachable => "33;1",
+        Verdict::Invalid | Verdict::Tripped => "31;1",
+    }
+}
+
+impl Printer {
+    fn signer(&self, id: &KeyId) -> String {
+        match self.comments.get(id) {
+            Some(c) => format!("{} ({})", id.short(), escape(c)),
+            None => id.short(),
+        }
+    }
+
+    /// Writes one source's result.
+    pub fn print(&self, outcome: &Outcome) -> std::io::Result<()> {
+        let verdict = outcome.verdict(self.deny_warnings);
+        let mut out = std::io::stdout().lock();
+        match self.format {
+            Format::Human => {
+                if self.quiet && verdict == Verdict::Ok {
+                    return Ok(());
+                }
+                writeln!(out, "{}", self.human_line(outcome, verdict))?;
+                if let Some(s) = &outcome.statement {
+                    let signers: Vec<String> = s.signers().iter().map(|k| self.signer(k)).collect();
+                    writeln!(out, "  signed by {}", signers.join(", "))?;
+                    if let Some(n) = outcome.history_checked {
+                        writeln!(out, "  history: {n} statements, every link checked")?;
+                    }
+                    if !outcome.incidents.is_empty() {
+                        writeln!(out, "  incidents: {} verified", outcome.incidents.len())?;
+                    }
+                }
+                for r in &outcome.reasons {
+                    let label = paint(self.color, verdict_color(r.verdict), &r.code);
+                    writeln!(out, "  {label}: {}", escape(&r.message))?;
+                }
+            }
+            Format::Json | Format::Github => {
+                if self.format == Format::Github {
+                    self.annotations(&mut out, outcome)?;
+                } else {
+                    writeln!(out, "{}", self.json(outcome, verdict))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn human_line(&self, outcome: &Outcome, verdict: Verdict) -> String {
+        let word = paint(
+            self.color,
+            verdict_color(verdict),
+            &verdict.as_str().to_uppercase(),
+        );
+        let source = escape(&outcome.source);
+        match &outcome.statement {
+            None => format!("{word} {source}"),
+            Some(s) => {
+                let d = s.document();
+                format!(
+                    "{word} {} #{} as of {} ({}), next due {} ({}), expires {} ({}) [{source}]",
+                    escape(&d.issuer),
+                    d.sequence,
+                    d.issued_at,
+                    relative(self.now, d.issued_at),
+                    d.next_due,
+                    relative(self.now, d.next_due),
+                    d.expires_at,
+                    relative(self.now, d.expires_at),
+                )
+            }
+        }
+    }
+
+    /// The JSON Lines object of DESIGN §6. Fields of the statement are null
+    /// unless it is authentic.
+    pub fn json(&self, outcome: &Outcome, verdict: Verdict) -> serde_json::Value {
+        let s = outcome.statement.as_ref().map(|s| s.document());
+        serde_json::json!({
+            "source": outcome.source,
+            "verdict": verdict.as_str(),
+            "reasons": outcome.reasons.iter().map(|r| serde_json::json!({
+                "code": r.code,
+                "message": r.message,
+            })).collect::<Vec<_>>(),
+            "issuer": s.map(|s| s.issuer.clone()),
+            "sequence": s.map(|s| s.sequence),
+            "issued_at": s.map(|s| s.issued_at.to_string()),
+            "next_due": s.map(|s| s.next_due.to_string()),
+            "expires_at": s.map(|s| s.expires_at.to_string()),
+            "statements": s.map(|s| s.statements.iter().map(|i| serde_json::json!({
+                "id": i.id,
+                "text": i.text,
+            })).collect::<Vec<_>>()).unwrap_or_default(),
+            "signers": outcome.statement.as_ref().map(|s| s.signers().iter().map(ToString::to_string).collect::<Vec<_>>()).unwrap_or_default(),
+        })
+    }
+
+    fn annotations(&self, out: &mut impl std::io::Write, outcome: &Outcome) -> std::io::Result<()> {
+        let verdict = outcome.verdict(self.deny_warnings);
+        for r in &outcome.reasons {
+            let level = match r.verdict {
+                Verdict::Ok => continue,
+                Verdict::Warning if !self.deny_warnings => "warning",
+                _ => "error",
+            };
+            writeln!(
+                out,
+                "::{level} title={}::{}",
+                gh_property(&format!("canary {}: {}", outcome.source, r.code)),
+                gh_data(&format!("{}: {}", outcome.source, escape(&r.message)))
+            )?;
+        }
+        if verdict == Verdict::Ok && !self.quiet {
+            writeln!(out, "{}", gh_data(&self.human_line(outcome, verdict)))?;
+        }
+        Ok(())
+    }
+
+    /// The Markdown summary for `$GITHUB_STEP_SUMMARY`.
+    pub fn summary(&self, outcomes: &[Outcome]) -> String {
+        let mut md = String::from(
+            "## canary verify\n\n| source | verdict | issuer | sequence | as of | expires | reasons |\n|---|---|---|---|---|---|---|\n",
+        );
+        for o in outcomes {
+            let s = o.statement.as_ref().map(|s| s.document());
+            let reasons: Vec<String> = o
+                .reasons
+                .iter()
+                .map(|r| format!("`{}` {}", r.code, md_cell(&r.message)))
+                .collect();
+            md.push_str(&format!(
+                "| {} | **{}** | {} | {} | {} | {} | {} |\n",
+                md_cell(&o.source),
+                o.verdict(self.deny_warnings),
+                s.map_or(String::new(), |s| md_cell(&s.issuer)),
+                s.map_or(String::new(), |s| s.sequence.to_string()),
+                s.map_or(String::new(), |s| s.issued_at.to_string()),
+                s.map_or(String::new(), |s| s.expires_at.to_string()),
+                reasons.join("<br>")
+            ));
+        }
+        md
+    }
+}
+
+/// GitHub workflow-command data escaping.
+fn gh_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// GitHub workflow-command property escaping.
+fn gh_property(s: &str) -> String {
+    gh_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Text safe inside a Markdown table cell.
+fn md_cell(s: &str) -> String {
+    escape(s)
+        .replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}

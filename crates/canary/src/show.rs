@@ -1,0 +1,246 @@
+//! `canary show`: the verified statement and incidents, for reading.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use canary_core::{IncidentRecord, Verdict};
+
+use crate::check::{Settings, UsageError, verify_source};
+use crate::output::{escape, relative};
+use crate::source::{Location, Source};
+use crate::{PolicyArgs, usage_error};
+
+/// Print a canary and its incident records in readable form, after verifying
+/// them. Nothing that fails verification is shown as content.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  canary show example.org --trust example.org.toml
+  canary show site/ --trust keys/example.org.toml --at 2026-11-27T00:00:00Z
+
+The exit status is that of `canary verify` (see `canary --help`). show reads
+no state and writes none.")]
+pub struct Args {
+    /// What to show: a file, folder, https:// URL or domain.
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+}
+
+/// Runs the command.
+pub fn run(args: &Args) -> ExitCode {
+    let trust = match args.policy.trust.load() {
+        Ok(t) => t,
+        Err(e) => return usage_error(&format!("{e:#}")),
+    };
+    let location = match Source::parse(&args.source).and_then(|s| Location::of(&s)) {
+        Ok(l) => l,
+        Err(e) => return usage_error(&e),
+    };
+    let now = match crate::now(args.policy.at) {
+        Ok(n) => n,
+        Err(e) => return usage_error(&e),
+    };
+    let settings = Settings {
+        options: args.policy.options(now),
+        state_dir: None,
+        history: false,
+        incidents: true,
+        deny_warnings: false,
+    };
+    let mut fetcher = args.policy.fetcher();
+    let outcome = match verify_source(
+        args.source.clone(),
+        &location,
+        &trust.policy,
+        &settings,
+        &mut fetcher,
+    ) {
+        Ok(o) => o,
+        Err(UsageError(m)) => return usage_error(&m),
+    };
+    let verdict = outcome.verdict(false);
+    let mut out = String::new();
+    let line = |out: &mut String, s: String| {
+        out.push_str(&s);
+        out.push('\n');
+    };
+    match &outcome.statement {
+        None => {
+            line(
+                &mut out,
+                format!(
+                    "{}: {}",
+                    verdict.as_str().to_uppercase(),
+                    escape(&args.source)
+                ),
+            );
+            line(
+                &mut out,
+                "Nothing is shown: the statement could not be verified.".to_owned(),
+            );
+        }
+        Some(v) => {
+            let s = v.document();
+            if verdict != Verdict::Ok {
+                line(
+                    &mut out,
+                    format!(
+                        "{}: read the reasons below before trusting what follows.",
+                        verdict.as_str().to_uppercase()
+                    ),
+                );
+            }
+            line(
+                &mut out,
+                format!(
+                    "Warrant canary of {} (statement {})",
+                    escape(&s.issuer),
+                    s.sequence
+                ),
+            );
+            let signers: Vec<String> = v
+                .signers()
+                .iter()
+                .map(|k| match trust.comments.get(k) {
+                    Some(c) => format!("{} ({})", k, escape(c)),
+                    None => k.to_string(),
+                })
+                .collect();
+            line(
+                &mut out,
+                format!(
+                    "Signed by {} of the {} required keys:",
+                    signers.len(),
+                    trust.policy.threshold()
+                ),
+            );
+            for s in signers {
+                line(&mut out, format!("  {s}"));
+            }
+            line(
+                &mut out,
+                format!("As of {} ({}):", s.issued_at, relative(now, s.issued_at)),
+            );
+            for item in &s.statements {
+                line(
+                    &mut out,
+                    format!("  - {}  [{}]", escape(&item.text), escape(&item.id)),
+                );
+            }
+            if let Some(notes) = &s.notes {
+                line(&mut out, format!("Notes: {}", escape(notes)));
+            }
+            line(
+                &mut out,
+                format!(
+                    "Next statement due {} ({}); this one expires {} ({}).",
+                    s.next_due,
+                    relative(now, s.next_due),
+                    s.expires_at,
+                    relative(now, s.expires_at)
+                ),
+            );
+            if s.is_final() {
+                line(
+                    &mut out,
+                    "FINAL: the issuer announces that no further canary will come.".to_owned(),
+                );
+            }
+            if !outcome.incidents.is_empty() {
+                line(&mut out, String::new());
+                line(&mut out, "Incidents:".to_owned());
+                let mut incidents: Vec<&IncidentRecord> =
+                    outcome.incidents.iter().map(|i| i.document()).collect();
+                incidents.sort_by_key(|r| std::cmp::Reverse(r.started_at));
+                for r in incidents {
+                    incident(&mut out, r);
+                }
+            }
+        }
+    }
+    if !outcome.reasons.is_empty() {
+        line(&mut out, String::new());
+        line(&mut out, "Reasons:".to_owned());
+        for r in &outcome.reasons {
+            line(&mut out, format!("  {}: {}", r.code, escape(&r.message)));
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.as_bytes());
+    ExitCode::from(verdict.exit_code())
+}
+
+fn incident(out: &mut String, r: &IncidentRecord) {
+    let word = |v: &dyn erased::Word| v.word();
+    out.push_str(&format!(
+        "\n  {} [{}] ({}, impact {}, {})\n",
+        escape(&r.title),
+        escape(&r.id),
+        word(&r.kind),
+        word(&r.impact),
+        word(&r.status)
+    ));
+    let when = match r.resolved_at {
+        Some(end) => format!("{} to {}", r.started_at, end),
+        None => format!("since {}", r.started_at),
+    };
+    let affected = if r.affected.is_empty() {
+        "nothing listed".to_owned()
+    } else {
+        escape(&r.affected.join(", "))
+    };
+    out.push_str(&format!(
+        "    When & what was affected: {when}; {affected}\n"
+    ));
+    out.push_str(&format!(
+        "    What happened: {}\n",
+        escape(&r.what_happened)
+    ));
+    out.push_str(&format!(
+        "    What was compromised/lost: {} (data lost: {}, data exposed: {})\n",
+        escape(&r.compromised.summary),
+        yes_no(r.compromised.data_lost),
+        yes_no(r.compromised.data_exposed)
+    ));
+    out.push_str("    Measures taken:\n");
+    for m in &r.measures {
+        out.push_str(&format!(
+            "      [{}] {} ({})\n",
+            if m.done { "x" } else { " " },
+            escape(&m.action),
+            word(&m.kind)
+        ));
+    }
+    for u in &r.updates {
+        out.push_str(&format!(
+            "    {} {}: {}\n",
+            u.at,
+            word(&u.status),
+            escape(&u.body)
+        ));
+    }
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+/// The lowercase words the documents use for their enums.
+mod erased {
+    /// Anything that serializes to a JSON string.
+    pub trait Word {
+        /// The word.
+        fn word(&self) -> String;
+    }
+
+    impl<T: serde::Serialize> Word for T {
+        fn word(&self) -> String {
+            match serde_json::to_value(self) {
+                Ok(serde_json::Value::String(s)) => s,
+                _ => String::new(),
+            }
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! Where a canary comes from (DESIGN §5 step 2), and where its archive is.
+
+use std::path::{Path, PathBuf};
+
+use reqwest::Url;
+
+use crate::fetch::{FetchError, Fetcher};
+
+/// A source as given on the command line, resolved.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A statement envelope file.
+    File(PathBuf),
+    /// A publish folder (`.well-known/canary.json` inside) or an issuer
+    /// folder (`statements/` inside).
+    Dir(PathBuf),
+    /// An https:// (or loopback http://) URL of a statement envelope.
+    Url(Url),
+}
+
+impl Source {
+    /// Resolves an argument: an existing path is local; `http(s)://...` is a
+    /// URL; a bare domain means `https://<domain>/.well-known/canary.json`.
+    pub fn parse(arg: &str) -> Result<Self, String> {
+        if arg.starts_with("https://") || arg.starts_with("http://") {
+            let url = Url::parse(arg).map_err(|e| format!("{arg}: not a valid URL: {e}"))?;
+            return Ok(Source::Url(url));
+        }
+        if let Some((scheme, _)) = arg.split_once("://") {
+            return Err(format!(
+                "{arg}: the scheme {scheme}: is not supported; use https://"
+            ));
+        }
+        let path = Path::new(arg);
+        if path.is_dir() {
+            return Ok(Source::Dir(path.to_path_buf()));
+        }
+        if path.exists() {
+            return Ok(Source::File(path.to_path_buf()));
+        }
+        let domain_like = arg.contains('.')
+            && !arg.contains(['/', '\\', ' '])
+            && arg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b':');
+        if domain_like {
+            let url = Url::parse(&format!("https://{arg}/.well-known/canary.json"))
+                .map_err(|e| format!("{arg}: not a valid domain: {e}"))?;
+            return Ok(Source::Url(url));
+        }
+        Err(format!(
+            "{arg}: no such file or folder, and not a domain or https:// URL"
+        ))
+    }
+
+    /// True for network sources.
+    pub fn is_remote(&self) -> bool {
+        matches!(self, Source::Url(_))
+    }
+}
+
+/// Where a source's documents are: the latest statement and the archive of
+/// statements, incidents and rotations.
+#[derive(Debug, Clone)]
+pub enum Location {
+    /// On disk: the latest statement file and the archive folder, holding
+    /// `statements/NNNNNN.json`, `incidents/<id>/NNNNNN.json`, ...
+    Local {
+        /// The latest statement envelope.
+        latest: PathBuf,
+        /// The archive folder, if one is known.
+        archive: Option<PathBuf>,
+    },
+    /// Over HTTP(S): the latest statement and the archive base URL.
+    Remote {
+        /// The latest statement envelope.
+        latest: Url,
+        /// The archive base (ends in `/`).
+        archive: Url,
+    },
+}
+
+/// A failure to read a document: absent, or unreadable.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// No such document (404, or no such file).
+    #[error("{0} does not exist")]
+    Absent(String),
+    /// Could not be fetched.
+    #[error(transparent)]
+    Fetch(FetchError),
+    /// A local file that cannot be read, or a client that cannot be built.
+    #[error("{0}")]
+    Local(String),
+}
+
+impl Location {
+    /// Finds the latest statement and the archive of a source.
+    pub fn of(source: &Source) -> Result<Self, String> {
+        match source {
+            Source::Url(url) => {
+                let archive = url
+                    .join("canary/")
+                    .map_err(|e| format!("{url}: cannot derive the archive location: {e}"))?;
+                Ok(Location::Remote {
+                    latest: url.clone(),
+                    archive,
+                })
+            }
+            Source::File(path) => {
+                let parent = path
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                // In an issuer folder the file sits in statements/ itself;
+                // in a publish folder the archive is canary/ beside canary.json.
+                let archive = if parent.file_name().is_some_and(|n| n == "statements") {
+                    parent.parent().map(Path::to_path_buf)
+                } else {
+                    Some(parent.join("canary")).filter(|p| p.is_dir())
+                };
+                Ok(Location::Local {
+                    latest: path.clone(),
+                    archive,
+                })
+            }
+            Source::Dir(dir) => {
+                let published = dir.join(".well-known/canary.json");
+                if published.is_file() {
+                    return Ok(Location::Local {
+                        latest: published,
+                        archive: Some(dir.join(".well-known/canary")),
+                    });
+                }
+                let statements = dir.join("statements");
+                if statements.is_dir() {
+                    let latest = latest_numbered(&statements)?.ok_or_else(|| {
+                        format!(
+                            "{}: no statement in {}",
+                            dir.display(),
+                            statements.display()
+                        )
+                    })?;
+                    return Ok(Location::Local {
+                        latest,
+                        archive: Some(dir.clone()),
+                    });
+                }
+                Err(format!(
+                    "{}: neither a publish folder (.well-known/canary.json) nor an issuer folder (statements/)",
+                    dir.display()
+                ))
+            }
+        }
+    }
+
+    /// A readable name of the latest statement's location.
+    pub fn latest_name(&self) -> String {
+        match self {
+            Location::Local { latest, .. } => latest.display().to_string(),
+            Location::Remote { latest, .. } => latest.to_string(),
+        }
+    }
+
+    /// Reads the latest statement.
+    pub fn read_latest(&self, fetcher: &mut Fetcher, cap: u64) -> Result<Vec<u8>, ReadError> {
+        match self {
+            Location::Local { latest, .. } => read_file(latest, cap),
+            Location::Remote { latest, .. } => fetch(fetcher, latest, cap),
+        }
+    }
+
+    /// Reads `rel` (e.g. `statements/000001.json`) from the archive.
+    pub fn read_archive(
+        &self,
+        fetcher: &mut Fetcher,
+        rel: &str,
+        cap: u64,
+    ) -> Result<Vec<u8>, ReadError> {
+        match self {
+            Location::Local { archive: None, .. } => Err(ReadError::Absent(format!(
+                "archive of {} ({rel})",
+                self.latest_name()
+            ))),
+            Location::Local {
+                archive: Some(dir), ..
+            } => read_file(&dir.join(rel), cap),
+            Location::Remote { archive, .. } => {
+                let url = archive
+                    .join(rel)
+                    .map_err(|e| ReadError::Local(format!("{archive}{rel}: {e}")))?;
+                fetch(fetcher, &url, cap)
+            }
+        }
+    }
+}
+
+fn fetch(fetcher: &mut Fetcher, url: &Url, cap: u64) -> Result<Vec<u8>, ReadError> {
+    match fetcher.get(url, cap) {
+        Ok(body) => Ok(body),
+        Err(Ok(FetchError::NotFound { url, .. })) => Err(ReadError::Absent(url)),
+        Err(Ok(e)) => Err(ReadError::Fetch(e)),
+        Err(Err(e)) => Err(ReadError::Local(format!("{e:#}"))),
+    }
+}
+
+fn read_file(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read as _;
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ReadError::Absent(path.display().to_string()));
+        }
+        Err(e) => {
+            return Err(ReadError::Local(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )));
+        }
+    };
+    let mut bytes = Vec::new();
+    file.take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| ReadError::Local(format!("cannot read {}: {e}", path.display())))?;
+    if bytes.len() as u64 > cap {
+        return Err(ReadError::Local(format!(
+            "{} is larger than {cap} bytes",
+            path.display()
+        )));
+    }
+    Ok(bytes)
+}
+
+/// The file `NNNNNN.json` with the highest number in `dir`.
+fn latest_numbered(dir: &Path) -> Result<Option<PathBuf>, String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut best: Option<(u64, PathBuf)> = None;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(n) = name
+            .to_str()
+            .and_then(|n| n.strip_suffix(".json"))
+            .filter(|d| d.len() == 6 && d.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|d| d.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        if best.as_ref().is_none_or(|(b, _)| n > *b) {
+            best = Some((n, entry.path()));
+        }
+    }
+    Ok(best.map(|(_, p)| p))
+}
+
+/// The archive path of statement `sequence`.
+pub fn statement_path(sequence: u64) -> String {
+    format!("statements/{sequence:06}.json")
+}
+
+/// The archive path of version `version` of incident `id`.
+pub fn incident_path(id: &str, version: u64) -> String {
+    format!("incidents/{id}/{version:06}.json")
+}

@@ -1,0 +1,67 @@
+//! The trust policy a run verifies against (DESIGN §4): `--trust FILE`, or
+//! `--key FILE` (repeatable) with `--issuer` and `--threshold`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result, bail};
+use canary_core::{KeyId, PublicKey, TrustPolicy};
+
+/// Trust options shared by `verify` and `show`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TrustArgs {
+    /// Trust policy file (issuer, keys, threshold, panic keys, max_age).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "issuer"])]
+    pub trust: Option<PathBuf>,
+    /// A trusted public key file (`ed25519:<base64> comment`); repeatable.
+    #[arg(long, value_name = "FILE.pub", requires = "issuer")]
+    pub key: Vec<PathBuf>,
+    /// The expected issuer, with --key.
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// Signatures required, with --key.
+    #[arg(long, default_value_t = 1, requires = "key")]
+    pub threshold: u64,
+}
+
+/// A policy and the comments of its keys (from .pub files).
+pub struct Trust {
+    /// The policy.
+    pub policy: TrustPolicy,
+    /// Key comments, for display.
+    pub comments: BTreeMap<KeyId, String>,
+}
+
+impl TrustArgs {
+    /// Loads the policy; errors here are usage errors (exit 2).
+    pub fn load(&self) -> Result<Trust> {
+        if let Some(path) = &self.trust {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read trust policy {}", path.display()))?;
+            let policy =
+                TrustPolicy::from_toml(&text).with_context(|| format!("{}", path.display()))?;
+            return Ok(Trust {
+                policy,
+                comments: BTreeMap::new(),
+            });
+        }
+        if self.key.is_empty() {
+            bail!("no trust: pass --trust FILE, or --key FILE.pub --issuer ISSUER");
+        }
+        let issuer = self.issuer.clone().context("--key needs --issuer")?;
+        let mut keys = Vec::new();
+        let mut comments = BTreeMap::new();
+        for path in &self.key {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read public key {}", path.display()))?;
+            let (key, comment): (PublicKey, String) =
+                PublicKey::from_pub_file(&text).with_context(|| format!("{}", path.display()))?;
+            if !comment.is_empty() {
+                comments.insert(key.id(), comment);
+            }
+            keys.push(key);
+        }
+        let policy = TrustPolicy::new(issuer, 1, self.threshold, keys, [])?;
+        Ok(Trust { policy, comments })
+    }
+}
