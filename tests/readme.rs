@@ -1,0 +1,66 @@
+//! The README opens with two commands that must work on a fresh clone. This
+//! runs the first one (the verifier on the demo data) with the real binary.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A workspace binary, built by `cargo test --workspace` next to this test.
+fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps");
+    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is not built; run the whole suite with `cargo test --workspace`",
+        path.display()
+    );
+    path
+}
+
+/// The first command of the README's first code block, split into words.
+fn first_command() -> Vec<String> {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let block = readme
+        .split("```sh\n")
+        .nth(1)
+        .expect("a ```sh block in the README");
+    let first = block.lines().next().expect("a first command");
+    first.split_whitespace().map(str::to_owned).collect()
+}
+
+#[test]
+fn the_readme_opens_with_the_two_commands() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let block = readme.split("```sh\n").nth(1).expect("first block");
+    let lines: Vec<&str> = block.lines().take(2).collect();
+    assert!(lines[0].starts_with("cargo run -q -p canary -- verify "), "{}", lines[0]);
+    assert_eq!(lines[1], "cargo test --workspace");
+}
+
+#[test]
+fn the_readme_main_command_verifies_the_demo() {
+    let words = first_command();
+    let sep = words.iter().position(|w| w == "--").expect("cargo run ... -- args");
+    let out = Command::new(binary("canary"))
+        .current_dir(root())
+        .args(&words[sep + 1..])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("canary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.starts_with("OK example.org #2 as of 2026-10-01T00:00:00Z"), "{stdout}");
+    assert!(stdout.contains("history: 2 statements, every link checked"), "{stdout}");
+}
