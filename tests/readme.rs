@@ -40,14 +40,21 @@ fn the_readme_opens_with_the_two_commands() {
     let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
     let block = readme.split("```sh\n").nth(1).expect("first block");
     let lines: Vec<&str> = block.lines().take(2).collect();
-    assert!(lines[0].starts_with("cargo run -q -p canary -- verify "), "{}", lines[0]);
+    assert!(
+        lines[0].starts_with("cargo run -q -p canary -- verify "),
+        "{}",
+        lines[0]
+    );
     assert_eq!(lines[1], "cargo test --workspace");
 }
 
 #[test]
 fn the_readme_main_command_verifies_the_demo() {
     let words = first_command();
-    let sep = words.iter().position(|w| w == "--").expect("cargo run ... -- args");
+    let sep = words
+        .iter()
+        .position(|w| w == "--")
+        .expect("cargo run ... -- args");
     let out = Command::new(binary("canary"))
         .current_dir(root())
         .args(&words[sep + 1..])
@@ -61,6 +68,12 @@ fn the_readme_main_command_verifies_the_demo() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.starts_with("OK example.org #2 as of 2026-10-01T00:00:00Z"), "{stdout}");
-    assert!(stdout.contains("history: 2 statements, every link checked"), "{stdout}");
+    assert!(
+        stdout.starts_with("OK example.org #2 as of 2026-10-01T00:00:00Z"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("history: 2 statements, every link checked"),
+        "{stdout}"
+    );
 }

@@ -2,7 +2,7 @@
 
 use canary_core::{TimeDelta, Timestamp, format_duration, parse_duration};
 
-use crate::common::{AtArgs, DirArgs, escape, say};
+use crate::common::{AtArgs, DirArgs, escape, note, say};
 use crate::error::{EXPIRED, OK, REFUSED, Result, fail};
 
 /// Tell whether the next statement is due: exit 0 not yet, 1 sign now, 3 expired.
@@ -47,9 +47,26 @@ pub fn run(args: &Args) -> Result<u8> {
     let folder = args.dir.open()?;
     let now = args.at.now()?;
     let issuer = folder.config.issuer.clone();
-    let Some(latest) = folder.latest_statement()? else {
+    // Readers accept only a statement with enough signatures: one still
+    // waiting for co-signatures does not count, and says so.
+    let threshold = folder.config.trust.threshold as usize;
+    let mut latest = None;
+    for n in folder.statement_numbers()?.into_iter().rev() {
+        let stored = folder.statement(n)?;
+        if stored.signers().len() >= threshold {
+            latest = Some(stored);
+            break;
+        }
+        note(&format!(
+            "warning: statement {n} has {} of {threshold} signatures, so readers do not accept it \
+             yet; co-sign it: canary-sign sign {} --key KEY",
+            stored.signers().len(),
+            stored.path.display()
+        ));
+    }
+    let Some(latest) = latest else {
         let message = format!(
-            "{}: no statement signed yet; sign the first one now",
+            "{}: no statement with enough signatures yet; sign the first one now",
             escape(&issuer)
         );
         emit(args, &issuer, "missing", None, now, &message);

@@ -7,7 +7,7 @@ use canary_core::{
     to_payload,
 };
 
-use crate::cmd::sign::{Input, Signable, classify, payload_problems};
+use crate::cmd::sign::{Input, Signable, classify, draft_problems, payload_problems};
 use crate::common::{AtArgs, DirArgs, escape, note, say};
 use crate::error::{Result, fail};
 use crate::folder::IssuerFolder;
@@ -61,7 +61,7 @@ fn lint_draft<T: Signable>(
 ) -> Result<Vec<FieldError>> {
     let doc: T = match parse_draft(bytes) {
         Ok(d) => d,
-        Err(e) => return Ok(payload_problems(e)),
+        Err(e) => return Ok(draft_problems(bytes, e)),
     };
     let payload = to_payload(&doc).map_err(|e| fail!("{e}"))?;
     check_doc(folder, &doc, &payload, now)

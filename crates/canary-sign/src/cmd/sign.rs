@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use canary_core::{
     Digest, Envelope, FieldError, HasIssuer, IncidentRecord, Payload, PayloadError, PayloadType,
-    Statement, Timestamp, parse_draft, parse_payload, to_payload, verify_document,
+    Statement, Timestamp, json::MAX_SAFE_INTEGER, parse_draft, parse_payload, to_payload,
+    verify_document,
 };
 
 use crate::checks;
@@ -147,6 +148,72 @@ pub fn payload_problems(e: PayloadError) -> Vec<FieldError> {
     }
 }
 
+/// The problems of a draft that [`parse_draft`] refused. A value the
+/// canonical model cannot hold (null, a float, a negative or too large
+/// integer) is reported at its field (`notes`, `statements[1].id`) rather
+/// than only at a line and column.
+pub fn draft_problems(bytes: &[u8], e: PayloadError) -> Vec<FieldError> {
+    if matches!(e, PayloadError::Json(_))
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+    {
+        let mut found = Vec::new();
+        locate_unsupported(&value, "", &mut found);
+        if !found.is_empty() {
+            return found;
+        }
+    }
+    payload_problems(e)
+}
+
+fn locate_unsupported(value: &serde_json::Value, path: &str, found: &mut Vec<FieldError>) {
+    use serde_json::Value;
+    let field = || {
+        if path.is_empty() {
+            "(document)".to_owned()
+        } else {
+            path.to_owned()
+        }
+    };
+    match value {
+        Value::Null => found.push(FieldError {
+            field: field(),
+            reason: "null is not allowed (omit the field instead)".to_owned(),
+        }),
+        Value::Number(n) => {
+            let reason = if n.is_f64() {
+                format!("{n} is not an integer (floats are not allowed)")
+            } else if n.is_i64() && !n.is_u64() {
+                format!("{n} is negative (integers must be in 0..=2^53-1)")
+            } else if n.as_u64().is_some_and(|i| i > MAX_SAFE_INTEGER) {
+                format!("{n} is larger than 2^53-1")
+            } else {
+                return;
+            };
+            found.push(FieldError {
+                field: field(),
+                reason,
+            });
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                locate_unsupported(item, &format!("{path}[{i}]"), found);
+            }
+        }
+        Value::Object(members) => {
+            for (key, item) in members {
+                let key = escape(key);
+                let inner = if path.is_empty() {
+                    key
+                } else {
+                    format!("{path}.{key}")
+                };
+                locate_unsupported(item, &inner, found);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Validates, checks against the folder, signs and writes a new document.
 /// Returns where it was written.
 pub fn sign_new<T: Signable>(
@@ -165,7 +232,7 @@ pub fn sign_new<T: Signable>(
     }
     let path = out.map_or_else(|| doc.default_path(folder), Path::to_path_buf);
     if path.exists() {
-        return Err(fail!(
+        return Err(refuse!(
             "{} already exists; refusing to overwrite it",
             path.display()
         )
@@ -303,7 +370,7 @@ pub fn run(args: &Args) -> Result<u8> {
         },
         Input::Draft(PayloadType::Statement) => {
             let doc: Statement = parse_draft(&bytes)
-                .map_err(|e| refuse_problems("the draft", &payload_problems(e)))?;
+                .map_err(|e| refuse_problems("the draft", &draft_problems(&bytes, e)))?;
             sign_new(
                 &folder,
                 &doc,
@@ -315,7 +382,7 @@ pub fn run(args: &Args) -> Result<u8> {
         }
         Input::Draft(PayloadType::Incident) => {
             let doc: IncidentRecord = parse_draft(&bytes)
-                .map_err(|e| refuse_problems("the draft", &payload_problems(e)))?;
+                .map_err(|e| refuse_problems("the draft", &draft_problems(&bytes, e)))?;
             sign_new(
                 &folder,
                 &doc,
