@@ -1,181 +1,137 @@
-//! The demo issuer shipped in `keys/` and `canaries/`: its files are exactly
-//! what the deterministic builder below produces, and its history verifies.
-//!
-//! To rebuild the files after a deliberate change:
-//! `CANARY_REGENERATE=1 cargo test --test demo`.
+//! The demo issuer shipped in `keys/` and `canaries/` (made by
+//! `scripts/make-demo`): a fictional organisation with a 2-of-2 signed chain
+//! of quarterly statements and three incident records, all verifying.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use canary_core::{
-    Envelope, Payload, SigningKey, Statement, StatementItem, Timestamp, TrustPolicy, Verdict,
-    VerifyOptions, Zeroizing, to_payload, verify_history, verify_statement,
+    IncidentRecord, IncidentStatus, PublicKey, Statement, Timestamp, TrustPolicy, Verdict,
+    Verified, VerifyOptions, verify_document, verify_history, verify_statement,
 };
 
 const ISSUER: &str = "example.org";
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn folder() -> PathBuf {
+    root().join("canaries").join(ISSUER)
 }
 
 fn ts(s: &str) -> Timestamp {
     s.parse().expect("fixed timestamp")
 }
 
-/// The demo key: a public test fixture, never a real secret.
-fn demo_key() -> SigningKey {
-    let hex =
-        std::fs::read_to_string(root().join("tests/fixtures/keys/demo.seed")).expect("demo seed");
-    let hex = hex.trim();
-    let mut seed = Zeroizing::new([0u8; 32]);
-    for (i, byte) in seed.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex seed");
-    }
-    SigningKey::from_seed(&seed).expect("demo key")
+fn policy() -> TrustPolicy {
+    let text = std::fs::read_to_string(root().join("keys/example.org.toml")).expect("policy");
+    TrustPolicy::from_toml(&text).expect("valid policy")
 }
 
-fn items() -> Vec<StatementItem> {
-    [
-        (
-            "no-warrants",
-            "example.org has never received a search warrant.",
-        ),
-        (
-            "no-gag-orders",
-            "example.org has never been placed under a gag order.",
-        ),
-        (
-            "no-national-security-letters",
-            "example.org has never received a National Security Letter.",
-        ),
-        (
-            "no-key-disclosure",
-            "example.org has never been compelled to disclose encryption keys.",
-        ),
-        (
-            "no-backdoors",
-            "example.org has never placed a backdoor in its software or infrastructure.",
-        ),
-    ]
-    .into_iter()
-    .map(|(id, text)| StatementItem {
-        id: id.to_owned(),
-        text: text.to_owned(),
-    })
-    .collect()
-}
-
-/// The demo chain: two quarterly statements.
-fn build() -> Vec<(String, Vec<u8>)> {
-    let key = demo_key();
-    let dates = [
-        (
-            "2026-07-01T00:00:00Z",
-            "2026-09-29T00:00:00Z",
-            "2026-10-13T00:00:00Z",
-        ),
-        (
-            "2026-10-01T00:00:00Z",
-            "2026-12-30T00:00:00Z",
-            "2027-01-13T00:00:00Z",
-        ),
-    ];
-    let mut out = Vec::new();
-    let mut previous = None;
-    for (i, (issued, due, expires)) in dates.into_iter().enumerate() {
-        let statement = Statement {
-            issuer: ISSUER.to_owned(),
-            sequence: i as u64 + 1,
-            issued_at: ts(issued),
-            next_due: ts(due),
-            expires_at: ts(expires),
-            statements: items(),
-            previous,
-            incidents: None,
-            freshness: None,
-            notes: None,
-            is_final: None,
-        };
-        let payload = to_payload(&statement).expect("valid demo statement");
-        previous = Some(canary_core::Digest::of(&payload));
-        let envelope = Envelope::sign(Statement::PAYLOAD_TYPE, payload, &key);
-        let mut json = envelope.to_json();
-        json.push(b'\n');
-        out.push((
-            format!("canaries/{ISSUER}/statements/{:06}.json", i + 1),
-            json,
-        ));
-    }
-    let policy = TrustPolicy::new(ISSUER, 1, 1, [*key.public_key()], [])
-        .expect("demo policy")
-        .with_url(format!("https://{ISSUER}/.well-known/canary.json"));
-    out.push((
-        format!("keys/{ISSUER}.toml"),
-        format!(
-            "# Trust policy of the demo issuer (a public test key: never trust it).\n{}",
-            policy.to_toml()
-        )
-        .into_bytes(),
-    ));
-    out.push((
-        format!("keys/{ISSUER}.pub"),
-        format!(
-            "{} demo key of {ISSUER} (public test fixture)\n",
-            key.public_key()
-        )
-        .into_bytes(),
-    ));
-    out
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) {
-    let tmp = path.with_extension("tmp");
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::write(&tmp, bytes).expect("write");
-    std::fs::rename(&tmp, path).expect("rename");
+fn numbered(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("folder")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    files
 }
 
 #[test]
-fn demo_files_match_their_builder() {
-    let regenerate = std::env::var_os("CANARY_REGENERATE").is_some();
-    for (rel, bytes) in build() {
-        let path = root().join(&rel);
-        if regenerate {
-            write_atomically(&path, &bytes);
+fn the_demo_policy_is_two_of_two_over_the_shipped_public_keys() {
+    let p = policy();
+    assert_eq!(p.issuer(), ISSUER);
+    assert_eq!(p.threshold(), 2);
+    assert_eq!(p.keys().len(), 2);
+    for name in ["alice", "bob"] {
+        let text = std::fs::read_to_string(root().join(format!("keys/{ISSUER}-{name}.pub")))
+            .expect("public key");
+        let (key, comment): (PublicKey, String) = PublicKey::from_pub_file(&text).expect("key");
+        assert_eq!(comment, name);
+        assert!(p.keys().contains_key(&key.id()), "{name} is in the policy");
+    }
+    // No secret key anywhere in the demo.
+    for dir in ["keys", "canaries"] {
+        let mut stack = vec![root().join(dir)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).expect("dir") {
+                let path = e.expect("entry").path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    assert!(!text.contains("canary-secret-key"), "{}", path.display());
+                    assert_ne!(path.extension().and_then(|e| e.to_str()), Some("key"));
+                }
+            }
         }
-        let on_disk = std::fs::read(&path).unwrap_or_default();
-        assert!(
-            on_disk == bytes,
-            "{rel} differs from what tests/demo.rs builds; if the change is deliberate, run \
-             CANARY_REGENERATE=1 cargo test --test demo"
-        );
     }
 }
 
 #[test]
-fn demo_history_verifies() {
-    let policy = TrustPolicy::from_toml(
-        &std::fs::read_to_string(root().join("keys/example.org.toml")).expect("policy"),
-    )
-    .expect("valid policy");
-    let options = VerifyOptions::at(ts("2026-11-27T00:00:00Z"));
-    let mut chain = Vec::new();
-    for seq in 1..=2 {
-        let bytes =
-            std::fs::read(root().join(format!("canaries/example.org/statements/{seq:06}.json")))
-                .expect("statement");
-        let report = verify_statement(&bytes, &policy, &options);
-        let expected = if seq == 2 {
-            Verdict::Ok
-        } else {
-            Verdict::Stale
-        };
-        assert_eq!(
-            report.verdict(false),
-            expected,
-            "sequence {seq}: {:?}",
-            report.findings
-        );
-        chain.push(report.statement.expect("authentic"));
+fn the_demo_chain_verifies_and_is_current_on_the_readme_date() {
+    let p = policy();
+    let files = numbered(&folder().join("statements"));
+    assert!(files.len() >= 3, "at least three quarterly statements");
+    let mut chain: Vec<Verified<Statement>> = Vec::new();
+    for file in &files {
+        let bytes = std::fs::read(file).expect("statement");
+        chain.push(verify_document::<Statement>(&bytes, &p).expect("2-of-2 signed"));
     }
     assert_eq!(verify_history(None, &chain), vec![]);
+
+    let latest = std::fs::read(files.last().expect("latest")).expect("latest");
+    let report = verify_statement(&latest, &p, &VerifyOptions::at(ts("2026-11-27T00:00:00Z")));
+    assert_eq!(report.verdict(true), Verdict::Ok, "{:?}", report.findings);
+    let s = report.statement.expect("authentic");
+    let ids: Vec<&str> = s
+        .document()
+        .statements
+        .iter()
+        .map(|i| i.id.as_str())
+        .collect();
+    assert_eq!(ids.len(), 5, "the seed's five statements");
+    // The promises never changed along the chain.
+    for link in &chain {
+        assert_eq!(link.document().statements, s.document().statements);
+    }
+}
+
+#[test]
+fn the_demo_incidents_are_signed_resolved_and_listed() {
+    let p = policy();
+    let mut latest_versions: BTreeMap<String, Verified<IncidentRecord>> = BTreeMap::new();
+    for dir in numbered(&folder().join("incidents")) {
+        let mut previous: Option<Verified<IncidentRecord>> = None;
+        for file in numbered(&dir) {
+            let bytes = std::fs::read(&file).expect("incident");
+            let v = verify_document::<IncidentRecord>(&bytes, &p).expect("2-of-2 signed");
+            if let Some(prev) = &previous {
+                assert_eq!(
+                    v.document().previous,
+                    Some(prev.digest()),
+                    "{}",
+                    file.display()
+                );
+                assert!(v.document().updates.starts_with(&prev.document().updates));
+            }
+            previous = Some(v);
+        }
+        let last = previous.expect("at least one version");
+        assert_eq!(last.document().status, IncidentStatus::Resolved);
+        assert!(last.document().updates.len() >= 3, "a realistic timeline");
+        latest_versions.insert(last.document().id.clone(), last);
+    }
+    assert_eq!(latest_versions.len(), 3, "the seed's three incidents");
+
+    let files = numbered(&folder().join("statements"));
+    let bytes = std::fs::read(files.last().expect("latest")).expect("latest");
+    let s = verify_document::<Statement>(&bytes, &p).expect("verifies");
+    let listed = s.document().incidents.clone().expect("incidents listed");
+    assert_eq!(listed.len(), 3);
+    for r in listed {
+        let v = &latest_versions[&r.id];
+        assert_eq!((r.version, r.digest), (v.document().version, v.digest()));
+    }
 }

@@ -68,12 +68,24 @@ fn the_readme_main_command_verifies_the_demo() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The README shows this very output right below the commands.
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let shown = readme
+        .split("exits 0:\n\n```\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README shows the first command's output");
+    assert_eq!(
+        stdout, shown,
+        "README.md shows other output than the command prints"
+    );
     assert!(
-        stdout.starts_with("OK example.org #2 as of 2026-10-01T00:00:00Z"),
+        stdout.starts_with("OK example.org #3 as of 2026-09-30T09:00:00Z"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("history: 2 statements, every link checked"),
+        stdout.contains("history: 3 statements, every link checked")
+            && stdout.contains("incidents: 3 verified"),
         "{stdout}"
     );
 }

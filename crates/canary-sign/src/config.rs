@@ -15,7 +15,6 @@ pub struct IssuerConfig {
     pub issuer: String,
     /// Display name (shown on the status page).
     #[serde(default)]
-    #[allow(dead_code)]
     pub name: Option<String>,
     /// Where the statement is published.
     #[serde(default)]
@@ -41,7 +40,6 @@ pub struct Component {
     /// Slug.
     pub id: String,
     /// Display name (shown on the status page).
-    #[allow(dead_code)]
     pub name: String,
 }
 

@@ -9,10 +9,13 @@ mod cmd;
 mod common;
 mod config;
 mod error;
+mod feed;
 mod folder;
 mod fsutil;
+mod html;
 mod keyfile;
 mod passphrase;
+mod site;
 
 /// Sign warrant canaries and incident records, offline.
 #[derive(Debug, Parser)]
@@ -31,6 +34,7 @@ The quarterly workflow:
   canary-sign new --dir example.org > draft.json   draft the next statement
   canary-sign sign draft.json --dir example.org --key alice.key
   canary-sign sign example.org/statements/000001.json --dir example.org --key bob.key
+  canary-sign publish --dir example.org --out site/  the static site
   canary-sign due --dir example.org                in the publisher's CI
 
 Exit status: 0 success; 1 refused (a rule is broken, lint found problems,
@@ -51,6 +55,7 @@ enum Command {
     Incident(cmd::incident::Command),
     Lint(cmd::lint::Args),
     Due(cmd::due::Args),
+    Publish(cmd::publish::Args),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +68,7 @@ fn main() -> ExitCode {
         Command::Incident(c) => cmd::incident::run(c),
         Command::Lint(a) => cmd::lint::run(a),
         Command::Due(a) => cmd::due::run(a),
+        Command::Publish(a) => cmd::publish::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

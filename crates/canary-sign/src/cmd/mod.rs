@@ -6,4 +6,5 @@ pub mod init;
 pub mod keygen;
 pub mod lint;
 pub mod new;
+pub mod publish;
 pub mod sign;

@@ -1,0 +1,120 @@
+//! `feed.atom`: one entry per statement and per incident version, with ids
+//! that never change (`urn:canary:<issuer>:statement:<seq>`,
+//! `urn:canary:<issuer>:incident:<id>:<version>`).
+
+use atom_syndication::{Entry, Feed, FixedDateTime, Link, Person, Text};
+use canary_core::{IncidentRecord, Statement, Timestamp};
+
+use crate::site::{Site, clean, erased_word::Word as _};
+
+fn time(t: Timestamp) -> FixedDateTime {
+    t.as_datetime().fixed_offset()
+}
+
+fn link(href: String) -> Link {
+    let mut l = Link::default();
+    l.set_href(href);
+    l.set_rel("alternate");
+    l.set_mime_type(Some("application/json".to_owned()));
+    l
+}
+
+fn statement_entry(issuer: &str, base: &str, s: &Statement) -> Entry {
+    let mut e = Entry::default();
+    e.set_id(format!("urn:canary:{issuer}:statement:{}", s.sequence));
+    e.set_title(Text::plain(format!(
+        "Warrant canary {} of {}",
+        s.sequence,
+        clean(issuer)
+    )));
+    e.set_updated(time(s.issued_at));
+    e.set_published(Some(time(s.issued_at)));
+    let mut body = format!("As of {}:\n", s.issued_at);
+    for item in &s.statements {
+        body.push_str(&format!("* {}\n", clean(&item.text)));
+    }
+    body.push_str(&format!(
+        "Next statement due {}; expires {}.",
+        s.next_due, s.expires_at
+    ));
+    if s.is_final() {
+        body.push_str("\nThis is the final statement.");
+    }
+    e.set_summary(Some(Text::plain(body)));
+    e.set_links(vec![link(format!(
+        "{base}.well-known/canary/statements/{:06}.json",
+        s.sequence
+    ))]);
+    e
+}
+
+fn incident_entry(issuer: &str, base: &str, r: &IncidentRecord) -> Entry {
+    let mut e = Entry::default();
+    e.set_id(format!(
+        "urn:canary:{issuer}:incident:{}:{}",
+        r.id, r.version
+    ));
+    e.set_title(Text::plain(format!(
+        "{} ({})",
+        clean(&r.title),
+        r.status.word()
+    )));
+    let updated = r.updates.last().map_or(r.started_at, |u| u.at);
+    e.set_updated(time(updated));
+    e.set_published(Some(time(updated)));
+    let latest = r
+        .updates
+        .last()
+        .map_or_else(|| clean(&r.what_happened), |u| clean(&u.body));
+    e.set_summary(Some(Text::plain(format!(
+        "{latest}\nImpact: {}. Affected: {}.",
+        r.impact.word(),
+        clean(&r.affected.join(", "))
+    ))));
+    e.set_links(vec![link(format!(
+        "{base}.well-known/canary/incidents/{}/{:06}.json",
+        r.id, r.version
+    ))]);
+    e
+}
+
+/// Renders the feed. `base` is the site's root URL ending in `/`, or empty
+/// for links relative to the site.
+pub fn render(site: &Site, statements: &[Statement], base: &str) -> String {
+    let mut entries: Vec<Entry> = statements
+        .iter()
+        .map(|s| statement_entry(&site.issuer, base, s))
+        .chain(
+            site.incident_versions
+                .iter()
+                .map(|r| incident_entry(&site.issuer, base, r)),
+        )
+        .collect();
+    // Newest first; ties in a fixed order so output is reproducible.
+    entries.sort_by(|a, b| {
+        b.updated()
+            .cmp(a.updated())
+            .then_with(|| a.id().cmp(b.id()))
+    });
+    let mut feed = Feed::default();
+    feed.set_id(format!("urn:canary:{}:feed", site.issuer));
+    feed.set_title(Text::plain(format!(
+        "{}: warrant canary and incidents",
+        clean(&site.name)
+    )));
+    let updated = entries
+        .first()
+        .map_or_else(|| time(site.canary.statement.issued_at), |e| *e.updated());
+    feed.set_updated(updated);
+    let mut author = Person::default();
+    author.set_name(clean(&site.name));
+    feed.set_authors(vec![author]);
+    let mut self_link = Link::default();
+    self_link.set_href(format!("{base}feed.atom"));
+    self_link.set_rel("self");
+    feed.set_links(vec![self_link]);
+    feed.set_entries(entries);
+    let mut out = feed.to_string();
+    out.push('\n');
+    out
+}

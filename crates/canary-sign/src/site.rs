@@ -1,0 +1,251 @@
+//! What the published site shows (DESIGN §9), derived from verified
+//! documents only: the status page, `status.json` and `canary.txt` are all
+//! renderings of this one model.
+
+use canary_core::{Digest, Impact, IncidentRecord, IncidentStatus, KeyId, Statement, Timestamp};
+use serde::Serialize;
+
+/// A component's state, from the unresolved incidents that affect it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ComponentStatus {
+    /// No unresolved incident with an impact.
+    Operational,
+    /// An unresolved incident of minor impact.
+    Degraded,
+    /// An unresolved incident of major or critical impact.
+    Outage,
+}
+
+impl ComponentStatus {
+    /// From the impact of an unresolved incident.
+    pub fn from_impact(impact: Impact) -> Self {
+        match impact {
+            Impact::None => ComponentStatus::Operational,
+            Impact::Minor => ComponentStatus::Degraded,
+            Impact::Major | Impact::Critical => ComponentStatus::Outage,
+        }
+    }
+
+    /// Words for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            ComponentStatus::Operational => "Operational",
+            ComponentStatus::Degraded => "Degraded performance",
+            ComponentStatus::Outage => "Outage",
+        }
+    }
+}
+
+/// One component on the page.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComponentView {
+    /// Slug.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Current status.
+    pub status: ComponentStatus,
+}
+
+/// The current canary.
+#[derive(Debug, Clone)]
+pub struct CanaryView {
+    /// The statement.
+    pub statement: Statement,
+    /// Digest of its payload.
+    pub digest: Digest,
+    /// Who signed it.
+    pub signers: Vec<KeyId>,
+    /// Signatures required.
+    pub threshold: usize,
+}
+
+/// Everything the site shows.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// The issuer.
+    pub issuer: String,
+    /// Display name.
+    pub name: String,
+    /// Components with status.
+    pub components: Vec<ComponentView>,
+    /// Worst impact among unresolved incidents.
+    pub indicator: Impact,
+    /// The current canary.
+    pub canary: CanaryView,
+    /// Every statement, oldest first (sequence, issued_at, digest).
+    pub history: Vec<(u64, Timestamp, Digest)>,
+    /// The latest version of every incident, newest first.
+    pub incidents: Vec<IncidentRecord>,
+    /// Every version of every incident, for the feed.
+    pub incident_versions: Vec<IncidentRecord>,
+}
+
+impl Site {
+    /// Builds the model: component status from unresolved incidents,
+    /// incidents newest first.
+    pub fn new(
+        issuer: String,
+        name: String,
+        components: Vec<(String, String)>,
+        canary: CanaryView,
+        history: Vec<(u64, Timestamp, Digest)>,
+        mut incidents: Vec<IncidentRecord>,
+        incident_versions: Vec<IncidentRecord>,
+    ) -> Self {
+        incidents.sort_by(|a, b| {
+            b.started_at
+                .cmp(&a.started_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        let open: Vec<&IncidentRecord> = incidents
+            .iter()
+            .filter(|r| r.status != IncidentStatus::Resolved)
+            .collect();
+        let indicator = open.iter().map(|r| r.impact).max().unwrap_or(Impact::None);
+        let components = components
+            .into_iter()
+            .map(|(id, name)| {
+                let status = open
+                    .iter()
+                    .filter(|r| r.affected.contains(&id))
+                    .map(|r| ComponentStatus::from_impact(r.impact))
+                    .max()
+                    .unwrap_or(ComponentStatus::Operational);
+                ComponentView { id, name, status }
+            })
+            .collect();
+        Site {
+            issuer,
+            name,
+            components,
+            indicator,
+            canary,
+            history,
+            incidents,
+            incident_versions,
+        }
+    }
+
+    /// The unresolved incidents.
+    pub fn open_incidents(&self) -> impl Iterator<Item = &IncidentRecord> {
+        self.incidents
+            .iter()
+            .filter(|r| r.status != IncidentStatus::Resolved)
+    }
+
+    /// Words for the overall state.
+    pub fn overall_label(&self) -> &'static str {
+        match self.indicator {
+            Impact::None => "All systems operational",
+            Impact::Minor => "Minor service disruption",
+            Impact::Major => "Partial service outage",
+            Impact::Critical => "Major service outage",
+        }
+    }
+
+    /// `status.json`: a machine summary.
+    pub fn status_json(&self) -> serde_json::Value {
+        let word = |v: &dyn erased_word::Word| v.word();
+        let s = &self.canary.statement;
+        serde_json::json!({
+            "issuer": self.issuer,
+            "name": self.name,
+            "indicator": word(&self.indicator),
+            "description": self.overall_label(),
+            "components": self.components,
+            "unresolved_incidents": self.open_incidents().map(|r| serde_json::json!({
+                "id": r.id,
+                "title": r.title,
+                "kind": word(&r.kind),
+                "impact": word(&r.impact),
+                "status": word(&r.status),
+                "started_at": r.started_at.to_string(),
+                "affected": r.affected,
+                "version": r.version,
+            })).collect::<Vec<_>>(),
+            "canary": {
+                "url": "/.well-known/canary.json",
+                "trust": "/.well-known/canary/trust.toml",
+                "sequence": s.sequence,
+                "issued_at": s.issued_at.to_string(),
+                "next_due": s.next_due.to_string(),
+                "expires_at": s.expires_at.to_string(),
+                "digest": self.canary.digest.to_string(),
+                "final": s.is_final(),
+                "signers": self.canary.signers.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "statements": s.statements.iter().map(|i| serde_json::json!({"id": i.id, "text": i.text})).collect::<Vec<_>>(),
+            },
+        })
+    }
+
+    /// `canary.txt`: the current canary for people, labelled as a rendering.
+    pub fn canary_text(&self) -> String {
+        let s = &self.canary.statement;
+        let mut t = String::new();
+        t.push_str(&format!(
+            "Warrant canary of {} ({})\n",
+            clean(&self.name),
+            clean(&self.issuer)
+        ));
+        t.push_str("\nThis text is a rendering for reading. The signed statement at\n");
+        t.push_str("/.well-known/canary.json is authoritative; verify it with\n\n");
+        t.push_str(&format!("    canary verify {}\n\n", clean(&self.issuer)));
+        t.push_str("after pinning the trust policy at /.well-known/canary/trust.toml.\n\n");
+        t.push_str(&format!(
+            "Statement {}, as of {}:\n\n",
+            s.sequence, s.issued_at
+        ));
+        for item in &s.statements {
+            t.push_str(&format!(
+                "  * {}  [{}]\n",
+                clean(&item.text),
+                clean(&item.id)
+            ));
+        }
+        if let Some(notes) = &s.notes {
+            t.push_str(&format!("\nNotes: {}\n", clean(notes)));
+        }
+        if s.is_final() {
+            t.push_str("\nThis is the final statement: no further canary will be published.\n");
+        }
+        t.push_str(&format!("\nNext statement due: {}\n", s.next_due));
+        t.push_str(&format!("Expires:            {}\n", s.expires_at));
+        t.push_str(&format!("Digest:             {}\n", self.canary.digest));
+        t.push_str(&format!(
+            "Signed by {} of {} required keys:\n",
+            self.canary.signers.len(),
+            self.canary.threshold
+        ));
+        for k in &self.canary.signers {
+            t.push_str(&format!("  {k}\n"));
+        }
+        t
+    }
+}
+
+/// Document text without control characters (kept: none; tabs become spaces).
+pub fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// The lowercase words the documents use for their enums.
+pub mod erased_word {
+    /// Anything that serializes to a JSON string.
+    pub trait Word {
+        /// The word.
+        fn word(&self) -> String;
+    }
+
+    impl<T: serde::Serialize> Word for T {
+        fn word(&self) -> String {
+            match serde_json::to_value(self) {
+                Ok(serde_json::Value::String(s)) => s,
+                _ => String::new(),
+            }
+        }
+    }
+}
