@@ -1,27 +1,11 @@
 //! The README opens with two commands that must work on a fresh clone. This
 //! runs the first one (the verifier on the demo data) with the real binary.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A workspace binary, built by `cargo test --workspace` next to this test.
-fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps");
-    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is not built; run the whole suite with `cargo test --workspace`",
-        path.display()
-    );
-    path
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
 /// The first command of the README's first code block, split into words.
@@ -55,7 +39,7 @@ fn the_readme_main_command_verifies_the_demo() {
         .iter()
         .position(|w| w == "--")
         .expect("cargo run ... -- args");
-    let out = Command::new(binary("canary"))
+    let out = Command::new(env!("CARGO_BIN_EXE_canary"))
         .current_dir(root())
         .args(&words[sep + 1..])
         .env("NO_COLOR", "1")
