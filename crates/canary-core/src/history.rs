@@ -72,6 +72,25 @@ pub fn check_link(prev: &VerifiedStatement, next: &VerifiedStatement) -> Result<
             n.issued_at, p.issued_at
         )));
     }
+    // An incident record once listed never disappears or goes back a version.
+    let listed = n.incidents.as_deref().unwrap_or_default();
+    for old in p.incidents.as_deref().unwrap_or_default() {
+        match listed.iter().find(|r| r.id == old.id) {
+            Some(r) if r.version >= old.version => {}
+            Some(r) => {
+                return Err(broken(format!(
+                    "incident {:?} goes back from version {} to {}",
+                    old.id, old.version, r.version
+                )));
+            }
+            None => {
+                return Err(broken(format!(
+                    "incident {:?}, listed at sequence {}, is no longer listed",
+                    old.id, p.sequence
+                )));
+            }
+        }
+    }
     Ok(())
 }
 

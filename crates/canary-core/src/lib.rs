@@ -79,3 +79,32 @@ pub use chrono::TimeDelta;
 
 /// Re-exported so callers can build seeds without naming the crate.
 pub use zeroize::Zeroizing;
+
+/// Document text made safe to print on a terminal: control characters and
+/// the Unicode bidirectional controls (which can make text read differently
+/// from what it is) are written as escapes, e.g. `\u{1b}`.
+pub fn escape_control(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if c.is_control() || bidi {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes_controls_and_bidi_overrides() {
+        assert_eq!(super::escape_control("a\u{1b}[31mb\n"), "a\\u{1b}[31mb\\n");
+        assert_eq!(
+            super::escape_control("x\u{202e}y\u{2066}"),
+            "x\\u{202e}y\\u{2066}"
+        );
+        assert_eq!(super::escape_control("Grüße, 東京"), "Grüße, 東京");
+    }
+}

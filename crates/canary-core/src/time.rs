@@ -157,7 +157,11 @@ pub fn parse_duration(s: &str) -> Result<TimeDelta, TimeError> {
             'w' => 7 * 86_400,
             _ => return Err(err()),
         };
-        total += TimeDelta::seconds(n * secs);
+        total = n
+            .checked_mul(secs)
+            .and_then(TimeDelta::try_seconds)
+            .and_then(|part| total.checked_add(&part))
+            .ok_or_else(err)?;
         rest = &rest[digits + 1..];
     }
     Ok(total)

@@ -153,7 +153,7 @@ pub enum Finding {
         now: Timestamp,
     },
     /// Now is at or after `next_due`: the next statement is late (warning).
-    #[error("late: the next statement was due at {next_due} (now {now})")]
+    #[error("the next statement was due at {next_due} (now {now})")]
     Late {
         /// When the next statement was promised.
         next_due: Timestamp,
@@ -169,7 +169,7 @@ pub enum Finding {
         now: Timestamp,
     },
     /// A lower sequence than one already seen (step 9).
-    #[error("rollback: sequence {found} is older than sequence {seen} seen before")]
+    #[error("sequence {found} is older than sequence {seen} seen before")]
     Rollback {
         /// Highest sequence seen before.
         seen: u64,
@@ -177,7 +177,7 @@ pub enum Finding {
         found: u64,
     },
     /// The same sequence as seen before, with different content (step 9).
-    #[error("equivocation: sequence {sequence} was {seen}, now {found}")]
+    #[error("sequence {sequence} was {seen} before, and is {found} now")]
     Equivocation {
         /// The sequence.
         sequence: u64,
@@ -231,7 +231,7 @@ pub enum Finding {
         reason: String,
     },
     /// The issuer declared this the last canary (step 10).
-    #[error("final: the issuer announces that no further canary will come")]
+    #[error("the issuer announces that no further canary will come")]
     Final,
     /// A panic key signed (steps 4 and 10).
     #[error("a panic key signed this statement ({keyid})")]

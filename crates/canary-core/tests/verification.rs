@@ -522,3 +522,32 @@ fn drafts_accept_any_formatting_but_the_same_rules() {
         Err(PayloadError::Invalid { .. })
     ));
 }
+
+#[test]
+fn history_refuses_an_incident_that_disappears_or_goes_back() {
+    let c = chain(1);
+    let listed = |version: u64| {
+        Some(vec![canary_core::IncidentRef {
+            id: "outage".into(),
+            version,
+            digest: Digest::of(b"incident"),
+        }])
+    };
+    let mut s2 = statement(2, Some(c[0].digest()), PROMISES);
+    s2.incidents = listed(2);
+    let s2 = verified(&s2);
+    let mut gone = statement(3, Some(s2.digest()), PROMISES);
+    gone.incidents = None;
+    let mut back = statement(3, Some(s2.digest()), PROMISES);
+    back.incidents = listed(1);
+    let mut newer = statement(3, Some(s2.digest()), PROMISES);
+    newer.incidents = listed(3);
+    for (name, s3, expected) in [
+        ("disappears", gone, vec!["broken-chain"]),
+        ("goes back", back, vec!["broken-chain"]),
+        ("moves on", newer, vec![]),
+    ] {
+        let chain = [c[0].clone(), s2.clone(), verified(&s3)];
+        assert_eq!(codes(&verify_history(None, &chain)), expected, "{name}");
+    }
+}

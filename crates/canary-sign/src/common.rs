@@ -122,15 +122,7 @@ pub fn note(line: &str) {
 
 /// Escapes control characters so document text cannot drive the terminal.
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    canary_core::escape_control(s)
 }
 
 /// Like [`escape`], keeping line breaks (for multi-line messages).

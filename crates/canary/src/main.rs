@@ -25,7 +25,10 @@ use trust::TrustArgs;
 /// Exit code for usage errors: bad arguments, unreadable trust or key files.
 const USAGE: u8 = 2;
 
-const EXIT_CODES: &str = "\
+/// The exit code table, for --help texts.
+macro_rules! exit_codes {
+    () => {
+        "\
 Exit status (several sources: the most severe wins, 5 > 1 > 3 > 4 > 6 > 0):
   0  ok           valid and fresh (warnings may be printed)
   1  invalid      bad or missing signatures, threshold not met, wrong issuer or
@@ -36,12 +39,14 @@ Exit status (several sources: the most severe wins, 5 > 1 > 3 > 4 > 6 > 0):
   4  unreachable  could not fetch: DNS, TLS, non-200, too large, too slow
   5  tripped      a statement was removed or changed, a final canary, or a
                   panic key signed
-  6  warning      only with --deny-warnings: late, or expiring soon";
+  6  warning      only with --deny-warnings: late, or expiring soon"
+    };
+}
 
 /// Verify warrant canaries: signature, threshold, issuer, freshness, rollback
 /// and removed statements.
 #[derive(Debug, Parser)]
-#[command(name = "canary", version, after_help = EXIT_CODES)]
+#[command(name = "canary", version, after_help = exit_codes!())]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -94,7 +99,7 @@ pub struct PolicyArgs {
 
 /// Verify canaries: files, publish folders, https:// URLs or bare domains.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "\
+#[command(after_help = concat!("\
 Sources:
   FILE      a statement envelope
   DIR       a publish folder (.well-known/canary.json inside) or an issuer folder
@@ -110,7 +115,9 @@ Examples:
 
 State (on by default for URLs and domains, in $XDG_STATE_HOME/canary) remembers
 the newest statement seen, so a rollback, an equivocation or a silently removed
-promise is caught on the next run.")]
+promise is caught on the next run.
+
+", exit_codes!()))]
 pub struct VerifyArgs {
     /// What to verify.
     #[arg(value_name = "SOURCE", required = true)]
@@ -148,7 +155,9 @@ fn duration(s: &str) -> Result<TimeDelta, String> {
 
 fn timeout(s: &str) -> Result<Duration, String> {
     let d = if s.bytes().all(|b| b.is_ascii_digit()) && !s.is_empty() {
-        TimeDelta::seconds(s.parse::<i64>().map_err(|e| e.to_string())?)
+        let secs = s.parse::<i64>().map_err(|e| e.to_string())?;
+        // TimeDelta::seconds panics beyond about 292 million years.
+        TimeDelta::try_seconds(secs).ok_or_else(|| format!("{s} seconds is too long"))?
     } else {
         duration(s)?
     };
@@ -193,11 +202,11 @@ impl PolicyArgs {
 
 /// Prints an error and returns the usage exit code.
 fn usage_error(message: &str) -> ExitCode {
+    // Line by line: multi-line causes (TOML parse errors) stay readable,
+    // every other control character is still escaped.
+    let lines: Vec<String> = message.trim_end().lines().map(output::escape).collect();
     let mut err = std::io::stderr().lock();
-    let _ = std::io::Write::write_fmt(
-        &mut err,
-        format_args!("error: {}\n", output::escape(message)),
-    );
+    let _ = std::io::Write::write_fmt(&mut err, format_args!("error: {}\n", lines.join("\n")));
     ExitCode::from(USAGE)
 }
 

@@ -20,15 +20,7 @@ pub enum Format {
 
 /// Escapes control characters so document text cannot drive the terminal.
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    canary_core::escape_control(s)
 }
 
 /// "in 33d" or "5d ago", coarsened to days or hours.

@@ -74,14 +74,14 @@ fn join(findings: &[Finding]) -> String {
         .join("; ")
 }
 
+/// Every version of every incident, by id.
+type IncidentVersions = BTreeMap<String, Vec<Signed<IncidentRecord>>>;
+
 /// Reads the folder's whole chain and every incident version, verified.
 fn gather(
     folder: &IssuerFolder,
     policy: &TrustPolicy,
-) -> Result<(
-    Vec<Signed<Statement>>,
-    BTreeMap<String, Vec<Signed<IncidentRecord>>>,
-)> {
+) -> Result<(Vec<Signed<Statement>>, IncidentVersions)> {
     let numbers = folder.statement_numbers()?;
     if numbers.is_empty() {
         return Err(
