@@ -276,3 +276,87 @@ pub fn incident(
     }
     Ok(problems)
 }
+
+/// The trust policy a rotation replaces: the folder's version just below it.
+pub fn rotation_base<'a>(
+    folder: &'a IssuerFolder,
+    r: &canary_core::KeyRotation,
+) -> Result<&'a canary_core::TrustPolicy> {
+    let current = folder.policy()?.version();
+    folder
+        .policies()
+        .iter()
+        .find(|p| p.version() + 1 == r.version)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "a rotation to trust version {} does not follow the folder's trust version {current}",
+                r.version
+            )
+        })
+}
+
+/// Checks a key rotation against the folder: the next trust version (or
+/// the pending one being co-signed), a valid new key set.
+pub fn rotation(
+    folder: &IssuerFolder,
+    r: &canary_core::KeyRotation,
+    digest: canary_core::Digest,
+    now: Timestamp,
+) -> Result<Vec<FieldError>> {
+    let mut problems = Vec::new();
+    if r.issuer != folder.config.issuer {
+        problems.push(problem(
+            "issuer",
+            format!(
+                "is {:?}, but canary.toml says {:?}",
+                r.issuer, folder.config.issuer
+            ),
+        ));
+    }
+    if r.issued_at
+        > now
+            .checked_add(TimeDelta::minutes(MAX_SKEW_MINUTES))
+            .unwrap_or(now)
+    {
+        problems.push(problem(
+            "issued_at",
+            format!("is in the future (now {now})"),
+        ));
+    }
+    let base = match rotation_base(folder, r) {
+        Ok(b) => b,
+        Err(e) => {
+            problems.push(problem("version", format!("{e:#}")));
+            return Ok(problems);
+        }
+    };
+    let path = folder.rotation_path(r.version);
+    if path.exists() {
+        let bytes = std::fs::read(&path)?;
+        let same = canary_core::Envelope::parse(&bytes)
+            .is_ok_and(|e| canary_core::Digest::of(e.payload()) == digest);
+        if !same {
+            problems.push(problem(
+                "version",
+                format!(
+                    "a different rotation to version {} exists ({})",
+                    r.version,
+                    path.display()
+                ),
+            ));
+        }
+    } else if folder
+        .rotation_numbers()?
+        .last()
+        .is_some_and(|&v| v > base.version())
+    {
+        problems.push(problem(
+            "version",
+            "another rotation is waiting for signatures; finish or remove it first".to_owned(),
+        ));
+    }
+    if let Err(e) = base.rotated(r) {
+        problems.push(problem("keys", e.to_string()));
+    }
+    Ok(problems)
+}

@@ -85,18 +85,24 @@ pub fn load_key(args: &KeyArgs) -> Result<SigningKey> {
         .map_err(Failure::error)
 }
 
-/// Refuses a key that `canary.toml` does not list.
-pub fn require_trusted(folder: &IssuerFolder, key: &SigningKey, path: &Path) -> Result<()> {
-    if folder.config.trust.keys.contains(key.public_key()) {
+/// Refuses a key that may not sign the document.
+pub fn require_trusted(
+    policy: &canary_core::TrustPolicy,
+    key: &SigningKey,
+    path: &Path,
+    folder: &IssuerFolder,
+) -> Result<()> {
+    if policy.keys().contains_key(&key.public_key().id()) {
         return Ok(());
     }
     Err(refuse!(
-        "the key in {} ({}) is not one of the signing keys in {}",
+        "the key in {} ({}) is not one of the signing keys of {} (trust version {})",
         path.display(),
         key.public_key(),
-        folder.dir.join("canary.toml").display()
+        folder.dir.display(),
+        policy.version()
     )
-    .hint("add its public key to [trust] keys in canary.toml (a change reviewed like any other)"))
+    .hint("add it to [trust] keys in canary.toml before the first statement, or later with `canary-sign rotate --add`"))
 }
 
 /// A refusal listing every problem.

@@ -146,19 +146,6 @@ impl IssuerConfig {
             None => policy,
         })
     }
-
-    /// The same keys with threshold 1: accepts any one trusted signature,
-    /// for documents still waiting for co-signatures.
-    pub fn any_signer_policy(&self) -> Result<TrustPolicy> {
-        self.policy()?;
-        Ok(TrustPolicy::new(
-            self.issuer.clone(),
-            self.trust.version,
-            1,
-            self.trust.keys.iter().copied(),
-            self.trust.panic_keys.iter().copied(),
-        )?)
-    }
 }
 
 fn positive(s: &str) -> Result<TimeDelta> {

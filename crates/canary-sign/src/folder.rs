@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use canary_core::{
-    Digest, HasIssuer, IncidentRecord, KeyId, Payload, Statement, Verified, verify_document,
+    Digest, HasIssuer, IncidentRecord, KeyId, Payload, Statement, TrustPolicy, Verified,
+    verify_document, verify_rotation,
 };
 
 use crate::config::IssuerConfig;
@@ -17,6 +18,10 @@ pub struct IssuerFolder {
     pub dir: PathBuf,
     /// Its `canary.toml`.
     pub config: IssuerConfig,
+    /// The trust policies in force over time: canary.toml's `[trust]`, then
+    /// one per fully signed rotation in `rotations/`, oldest first. Empty
+    /// while canary.toml lists no key.
+    policies: Vec<TrustPolicy>,
 }
 
 /// A signed document read from the folder.
@@ -65,10 +70,84 @@ impl IssuerFolder {
             }
         })?;
         let config = IssuerConfig::parse(&text).with_context(|| format!("{}", path.display()))?;
-        Ok(IssuerFolder {
+        let mut folder = IssuerFolder {
             dir: dir.to_path_buf(),
             config,
-        })
+            policies: Vec::new(),
+        };
+        if let Ok(genesis) = folder.config.policy() {
+            folder.policies = folder.walk_rotations(genesis)?;
+        }
+        Ok(folder)
+    }
+
+    /// Applies every fully signed rotation to `genesis`. The newest rotation
+    /// may still wait for signatures; any other that does not verify is an
+    /// error.
+    fn walk_rotations(&self, genesis: TrustPolicy) -> Result<Vec<TrustPolicy>> {
+        let numbers = self.rotation_numbers()?;
+        let mut policies = vec![genesis];
+        for (i, &v) in numbers.iter().enumerate() {
+            let current = policies.last().ok_or_else(|| anyhow!("no policy"))?;
+            let path = self.rotation_path(v);
+            if v != current.version() + 1 {
+                bail!(
+                    "{}: rotation to version {v} does not follow trust version {}",
+                    path.display(),
+                    current.version()
+                );
+            }
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            match verify_rotation(&bytes, current) {
+                Ok((next, _)) => policies.push(next),
+                Err(_) if i + 1 == numbers.len() => break, // still being co-signed
+                Err(findings) => {
+                    let reasons: Vec<String> = findings.iter().map(ToString::to_string).collect();
+                    bail!("{}: {}", path.display(), reasons.join("; "));
+                }
+            }
+        }
+        Ok(policies)
+    }
+
+    /// The trust policy in force now: the latest fully signed version.
+    pub fn policy(&self) -> Result<&TrustPolicy> {
+        match self.policies.last() {
+            Some(p) => Ok(p),
+            None => Err(self
+                .config
+                .policy()
+                .err()
+                .unwrap_or_else(|| anyhow!("no trust policy"))),
+        }
+    }
+
+    /// Every trust policy in force so far, oldest first.
+    pub fn policies(&self) -> &[TrustPolicy] {
+        &self.policies
+    }
+
+    /// `policy` with threshold 1: any one of its keys vouches for a
+    /// document still waiting for co-signatures.
+    pub fn any_signer(policy: &TrustPolicy) -> Result<TrustPolicy> {
+        Ok(TrustPolicy::new(
+            policy.issuer(),
+            policy.version(),
+            1,
+            policy.keys().values().copied(),
+            policy.panic_keys().values().copied(),
+        )?)
+    }
+
+    /// Path of the rotation to trust version `version`.
+    pub fn rotation_path(&self, version: u64) -> PathBuf {
+        self.dir.join("rotations").join(numbered(version))
+    }
+
+    /// The versions present in `rotations/`, ascending.
+    pub fn rotation_numbers(&self) -> Result<Vec<u64>> {
+        numbers_in(&self.dir.join("rotations"))
     }
 
     /// Path of statement `sequence`.
@@ -163,12 +242,19 @@ impl IssuerFolder {
     pub fn read<T: Payload + HasIssuer>(&self, path: &Path) -> Result<Stored<T>> {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let verified = verify_document::<T>(&bytes, &self.config.any_signer_policy()?).map_err(
-            |findings| {
-                let reasons: Vec<String> = findings.iter().map(ToString::to_string).collect();
-                anyhow!("{}: {}", path.display(), reasons.join("; "))
-            },
-        )?;
+        // Older documents were signed under older policies: any policy in
+        // force at some time vouches for them, newest first.
+        let mut result = Err(Vec::new());
+        for policy in self.policy().map(|_| self.policies.iter().rev())? {
+            result = verify_document::<T>(&bytes, &Self::any_signer(policy)?);
+            if result.is_ok() {
+                break;
+            }
+        }
+        let verified = result.map_err(|findings| {
+            let reasons: Vec<String> = findings.iter().map(ToString::to_string).collect();
+            anyhow!("{}: {}", path.display(), reasons.join("; "))
+        })?;
         Ok(Stored {
             path: path.to_path_buf(),
             verified,

@@ -3,9 +3,9 @@
 //!
 //! The page shows what the signed documents say and nothing else: no clock
 //! is read and no id is random, so the same [`Site`] gives the same bytes.
-//! Document text is cleaned of control characters ([`clean`]) and always
-//! spliced as text, which maud escapes; the only pre-escaped string is the
-//! style sheet below, a constant.
+//! Document text is cleaned of control characters and bidi overrides
+//! ([`text`]) and always spliced as text, which maud escapes; the only
+//! pre-escaped string is the style sheet below, a constant.
 
 use canary_core::{
     Impact, IncidentKind, IncidentRecord, IncidentStatus, MeasureKind, TimeDelta, Timestamp,
@@ -25,7 +25,7 @@ pub fn render(site: &Site) -> String {
 }
 
 fn page(site: &Site) -> Markup {
-    let name = clean(&site.name);
+    let name = text(&site.name);
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -66,7 +66,7 @@ fn header(site: &Site, name: &str) -> Markup {
             .wrap {
                 .brand {
                     h1 { (name) }
-                    p.sub { "Service status and warrant canary" span.issuer { " · " (clean(&site.issuer)) } }
+                    p.sub { "Service status and warrant canary" span.issuer { " · " (text(&site.issuer)) } }
                 }
                 nav aria-label="Sections" {
                     a href="#status-heading" { "System status" }
@@ -83,7 +83,7 @@ fn header(site: &Site, name: &str) -> Markup {
                             li class={ "accent-" (impact_tone(r.impact)) } {
                                 span class={ "badge tone-" (status_tone(r.status)) } { (status_word(r.status)) }
                                 " "
-                                a href={ "#" (incident_anchor(r)) } { (clean(&r.title)) }
+                                a href={ "#" (incident_anchor(r)) } { (text(&r.title)) }
                                 span.open-meta.small.muted { (impact_word(r.impact)) " · since " (time(r.started_at)) }
                             }
                         }
@@ -114,7 +114,7 @@ fn components(site: &Site) -> Markup {
                     @for c in &site.components {
                         @let tone = component_tone(c.status);
                         li {
-                            span.component-name { (clean(&c.name)) }
+                            span.component-name { (text(&c.name)) }
                             span class={ "state tone-" (tone) } {
                                 (icon(tone))
                                 span { (c.status.label()) }
@@ -139,7 +139,7 @@ fn canary(site: &Site, name: &str) -> Markup {
     } else {
         format!("{signed} signatures ({} required)", c.threshold)
     };
-    let issuer = clean(&site.issuer);
+    let issuer = text(&site.issuer);
     html! {
         section.block #canary aria-labelledby="canary-heading" {
             h2 #canary-heading { "Warrant canary" }
@@ -158,9 +158,9 @@ fn canary(site: &Site, name: &str) -> Markup {
                         li {
                             (icon("ok"))
                             span.statement {
-                                span.text { (clean(&item.text)) }
+                                span.text { (text(&item.text)) }
                                 " "
-                                code.slug { (clean(&item.id)) }
+                                code.slug { (text(&item.id)) }
                             }
                         }
                     }
@@ -275,9 +275,9 @@ fn incident(site: &Site, r: &IncidentRecord) -> Markup {
                     " "
                     span class={ "badge tone-" (kind_tone(r.kind)) } { (kind_word(r.kind)) }
                 }
-                h3 #(heading) { (clean(&r.title)) }
+                h3 #(heading) { (text(&r.title)) }
                 p.small.muted {
-                    code.slug { (clean(&r.id)) }
+                    code.slug { (text(&r.id)) }
                     " · version " (r.version) " · "
                     a href={ ".well-known/canary/incidents/" (r.id) ".json" } { "signed record" }
                 }
@@ -340,7 +340,7 @@ fn incident(site: &Site, r: &IncidentRecord) -> Markup {
                             li.done[m.done] {
                                 @if m.done { (icon("ok")) } @else { (icon("planned")) }
                                 span.measure {
-                                    span.text { (clean(&m.action)) }
+                                    span.text { (text(&m.action)) }
                                     " "
                                     span.small.muted { "(" (measure_word(m.kind)) ")" }
                                 }
@@ -400,16 +400,27 @@ fn footer(site: &Site, name: &str) -> Markup {
 // ---------------------------------------------------------------------------
 // Pieces
 
+/// Document text for the page: control characters become spaces
+/// ([`clean`]) and the bidirectional embeddings, overrides and isolates
+/// (U+202A-U+202E, U+2066-U+2069), which could make the text around them
+/// read differently from what it is, are dropped.
+fn text(s: &str) -> String {
+    clean(s)
+        .chars()
+        .filter(|c| !matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+        .collect()
+}
+
 /// Document text as paragraphs: blank lines separate paragraphs, single
-/// line breaks are kept, every other control character becomes a space.
-fn prose(text: &str) -> Markup {
-    let text = text.replace("\r\n", "\n");
+/// line breaks are kept, the rest goes through [`text`].
+fn prose(doc: &str) -> Markup {
+    let doc = doc.replace("\r\n", "\n");
     html! {
-        @for para in text.split("\n\n").filter(|p| !p.trim().is_empty()) {
+        @for para in doc.split("\n\n").filter(|p| !p.trim().is_empty()) {
             p.prose {
                 @for (i, line) in para.trim_matches('\n').split('\n').enumerate() {
                     @if i > 0 { br; }
-                    (clean(line))
+                    (text(line))
                 }
             }
         }
@@ -481,11 +492,11 @@ fn component_name(site: &Site, id: &str) -> String {
     site.components
         .iter()
         .find(|c| c.id == id)
-        .map_or_else(|| clean(id), |c| clean(&c.name))
+        .map_or_else(|| text(id), |c| text(&c.name))
 }
 
 fn incident_anchor(r: &IncidentRecord) -> String {
-    format!("incident-{}", clean(&r.id))
+    format!("incident-{}", text(&r.id))
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -781,8 +792,6 @@ h1, h2, h3, h4 { line-height: 1.25; }
   .incident-head { padding: 1rem 1rem .8rem; }
   .incident-body { padding: .25rem 1rem 1rem; }
   .components li { padding: .8rem 1rem; }
-  .when { grid-template-columns: 1fr; gap: 0; }
-  .when dd { margin-bottom: .4rem; }
   .kv div { grid-template-columns: 1fr; gap: .15rem; }
   .history td:nth-child(2) { white-space: normal; }
 }
@@ -791,6 +800,73 @@ h1, h2, h3, h4 { line-height: 1.25; }
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::site::CanaryView;
+    use canary_core::{Digest, KeyId, Statement, StatementItem};
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().expect("timestamp")
+    }
+
+    /// A final statement with notes, no incidents, two components.
+    fn final_site() -> Site {
+        let statement = Statement {
+            issuer: "example.org".to_owned(),
+            sequence: 7,
+            issued_at: ts("2026-09-30T09:00:00Z"),
+            next_due: ts("2026-12-29T09:00:00Z"),
+            expires_at: ts("2027-01-12T09:00:00Z"),
+            statements: vec![StatementItem {
+                id: "no-warrants".to_owned(),
+                text: "We have never received a <b>search warrant</b>.".to_owned(),
+            }],
+            previous: None,
+            incidents: None,
+            freshness: None,
+            notes: Some("We are closing down.\u{7}\n\nThank you <3".to_owned()),
+            is_final: Some(true),
+        };
+        let key: KeyId = "ab".repeat(32).parse().expect("a key id");
+        Site::new(
+            "example.org".to_owned(),
+            "Example \u{1b}[1mOrg".to_owned(),
+            vec![
+                ("website".to_owned(), "Website".to_owned()),
+                ("api".to_owned(), "API".to_owned()),
+            ],
+            CanaryView {
+                statement,
+                digest: Digest::of(b"payload"),
+                signers: vec![key],
+                threshold: 1,
+            },
+            vec![(7, ts("2026-09-30T09:00:00Z"), Digest::of(b"payload"))],
+            Vec::new(),
+            Vec::new(),
+        )
+    }
+
+    #[test]
+    fn final_statement_notes_and_a_quiet_day() {
+        let site = final_site();
+        let page = render(&site);
+        assert_eq!(render(&site), page, "deterministic");
+        for needle in [
+            "<h1>Example  [1mOrg</h1>",
+            "All systems operational",
+            "Final warrant canary.",
+            "This is the final statement.",
+            "We have never received a &lt;b&gt;search warrant&lt;/b&gt;.",
+            "<p class=\"prose\">We are closing down. </p><p class=\"prose\">Thank you &lt;3</p>",
+            "No incidents have been recorded.",
+            "1 of 1 signatures",
+            "href=\".well-known/canary/statements/000007.json\"",
+            "<time datetime=\"2026-09-30T09:00:00Z\">30 September 2026, 09:00 UTC</time>",
+        ] {
+            assert!(page.contains(needle), "the page lacks {needle:?}");
+        }
+        assert!(!page.contains("Unresolved incidents"));
+        assert!(page.chars().all(|c| c == '\n' || !c.is_control()));
+    }
 
     #[test]
     fn style_cannot_close_its_element() {
@@ -818,5 +894,6 @@ mod tests {
             p,
             "<p class=\"prose\">one <br>line</p><p class=\"prose\">&lt;b&gt;two&lt;/b&gt; [31m</p>"
         );
+        assert_eq!(text("a\u{202e}b\u{2066}c\u{200f}d\te"), "abc\u{200f}d e");
     }
 }

@@ -56,6 +56,7 @@ enum Command {
     Lint(cmd::lint::Args),
     Due(cmd::due::Args),
     Publish(cmd::publish::Args),
+    Rotate(cmd::rotate::Args),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +70,7 @@ fn main() -> ExitCode {
         Command::Lint(a) => cmd::lint::run(a),
         Command::Due(a) => cmd::due::run(a),
         Command::Publish(a) => cmd::publish::run(a),
+        Command::Rotate(a) => cmd::rotate::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

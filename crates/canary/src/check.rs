@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use canary_core::{
     Finding, IncidentRecord, State, Statement, TrustPolicy, Verdict, Verified, VerifiedStatement,
-    VerifyOptions, verify_document, verify_history, verify_statement,
+    VerifyOptions, verify_document, verify_history, verify_rotation, verify_statement,
 };
 
 use crate::fetch::{DOCUMENT_CAP, FetchError, Fetcher, STATEMENT_CAP};
-use crate::source::{Location, ReadError, incident_path, statement_path};
+use crate::source::{Location, ReadError, incident_path, rotation_path, statement_path};
 
 /// One reason behind a verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,7 +109,7 @@ fn unreachable(e: &ReadError) -> Reason {
 pub fn verify_source(
     source: String,
     location: &Location,
-    policy: &TrustPolicy,
+    pinned: &TrustPolicy,
     settings: &Settings,
     fetcher: &mut Fetcher,
 ) -> Result<Outcome, UsageError> {
@@ -136,6 +136,29 @@ pub fn verify_source(
             return Ok(outcome);
         }
     };
+
+    // Step 1, completed: the pinned policy, or the newer one a past run
+    // rotated to, then every rotation published since (fetched once the
+    // statement is in hand, so an unreachable source costs one request).
+    let trust_file = settings
+        .state_dir
+        .as_ref()
+        .map(|d| crate::state::trust_file_for(d, pinned.issuer()));
+    let mut policies = vec![pinned.clone()];
+    if let Some(path) = &trust_file
+        && let Some(stored) =
+            crate::state::load_trust(path).map_err(|e| UsageError(format!("{e:#}")))?
+        && stored.issuer() == pinned.issuer()
+        && stored.version() > pinned.version()
+    {
+        policies.push(stored);
+    }
+    let rotated_from = policies.len();
+    if let Err(reason) = walk_rotations(location, fetcher, &mut policies) {
+        outcome.reasons.push(reason);
+        return Ok(outcome);
+    }
+    let policy = policies.last().unwrap_or(pinned);
 
     // Steps 3-8 and 10.
     let report = verify_statement(&bytes, policy, &settings.options);
@@ -170,7 +193,7 @@ pub fn verify_source(
         // A jump of more than one: the archive shows whether the new
         // statement descends from the one seen (when it is available).
         if findings.is_empty() && sequence > state.sequence + 1 {
-            match read_chain(location, fetcher, policy, state.sequence + 1, sequence) {
+            match read_chain(location, fetcher, &policies, state.sequence + 1, sequence) {
                 Ok(Some(mut chain)) => {
                     chain.push(statement.clone());
                     outcome
@@ -185,7 +208,7 @@ pub fn verify_source(
 
     // Step 11: history.
     if settings.history {
-        match read_chain(location, fetcher, policy, 1, sequence) {
+        match read_chain(location, fetcher, &policies, 1, sequence) {
             Ok(Some(mut chain)) => {
                 chain.push(statement.clone());
                 outcome
@@ -208,7 +231,7 @@ pub fn verify_source(
         check_incidents(
             location,
             fetcher,
-            policy,
+            &policies,
             statement.document(),
             &mut outcome,
         );
@@ -219,6 +242,12 @@ pub fn verify_source(
     if let (Some(path), true) = (&state_file, acceptable) {
         crate::state::save(path, &State::record(&statement, now, policy.version()))
             .map_err(|e| UsageError(format!("{e:#}")))?;
+        // Remember the rotated trust, so the next run starts from it.
+        if let Some(trust) = &trust_file
+            && policies.len() > rotated_from
+        {
+            crate::state::save_trust(trust, policy).map_err(|e| UsageError(format!("{e:#}")))?;
+        }
     }
     outcome.statement = Some(statement);
     Ok(outcome)
@@ -229,7 +258,7 @@ pub fn verify_source(
 fn read_chain(
     location: &Location,
     fetcher: &mut Fetcher,
-    policy: &TrustPolicy,
+    policies: &[TrustPolicy],
     from: u64,
     to: u64,
 ) -> Result<Option<Vec<VerifiedStatement>>, Reason> {
@@ -241,7 +270,7 @@ fn read_chain(
             Err(ReadError::Absent(_)) => return Ok(None),
             Err(e) => return Err(unreachable(&e)),
         };
-        let verified = verify_document::<Statement>(&bytes, policy).map_err(|findings| {
+        let verified = verify_any::<Statement>(&bytes, policies).map_err(|findings| {
             Reason::invalid(
                 "broken-chain",
                 format!("archived statement {rel}: {}", join(&findings)),
@@ -274,7 +303,7 @@ fn join(findings: &[Finding]) -> String {
 fn check_incidents(
     location: &Location,
     fetcher: &mut Fetcher,
-    policy: &TrustPolicy,
+    policies: &[TrustPolicy],
     statement: &Statement,
     outcome: &mut Outcome,
 ) {
@@ -299,7 +328,7 @@ fn check_incidents(
                     break;
                 }
             };
-            let verified = match verify_document::<IncidentRecord>(&bytes, policy) {
+            let verified = match verify_any::<IncidentRecord>(&bytes, policies) {
                 Ok(v) => v,
                 Err(findings) => {
                     outcome.reasons.push(Reason::invalid(
@@ -336,4 +365,63 @@ fn check_incidents(
             previous = Some(verified);
         }
     }
+}
+
+/// Verifies a document against each policy in force so far, newest first:
+/// an archived document was signed under the policy of its time. The
+/// findings are those of the newest policy.
+fn verify_any<T: canary_core::Payload + canary_core::HasIssuer>(
+    bytes: &[u8],
+    policies: &[TrustPolicy],
+) -> Result<Verified<T>, Vec<Finding>> {
+    let mut newest = None;
+    for policy in policies.iter().rev() {
+        match verify_document::<T>(bytes, policy) {
+            Ok(v) => return Ok(v),
+            Err(f) => {
+                newest.get_or_insert(f);
+            }
+        }
+    }
+    Err(newest.unwrap_or_default())
+}
+
+/// Follows `rotations/<v+1>.json` from the newest policy until one is
+/// absent (DESIGN §9), checking each step: a threshold of the old keys and
+/// of the new keys, consecutive versions, the same issuer.
+fn walk_rotations(
+    location: &Location,
+    fetcher: &mut Fetcher,
+    policies: &mut Vec<TrustPolicy>,
+) -> Result<(), Reason> {
+    // A bound no real issuer reaches, so a hostile server cannot keep us here.
+    for _ in 0..1000 {
+        let Some(current) = policies.last() else {
+            return Ok(());
+        };
+        let version = current.version() + 1;
+        let rel = rotation_path(version);
+        let bytes = match location.read_archive(fetcher, &rel, DOCUMENT_CAP) {
+            Ok(b) => b,
+            Err(ReadError::Absent(_)) => return Ok(()),
+            Err(e) => return Err(unreachable(&e)),
+        };
+        match verify_rotation(&bytes, current) {
+            Ok((next, _)) => policies.push(next),
+            Err(findings) => {
+                return Err(Reason::invalid(
+                    "invalid-rotation",
+                    format!(
+                        "{rel} (trust version {} to {version}) is not acceptable: {}",
+                        current.version(),
+                        join(&findings)
+                    ),
+                ));
+            }
+        }
+    }
+    Err(Reason::invalid(
+        "invalid-rotation",
+        "more than 1000 key rotations".to_owned(),
+    ))
 }

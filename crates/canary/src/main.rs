@@ -11,6 +11,7 @@ use clap::{CommandFactory as _, Parser, Subcommand};
 mod check;
 mod fetch;
 mod output;
+mod pins;
 mod show;
 mod source;
 mod state;
@@ -56,6 +57,9 @@ struct Cli {
 enum Command {
     Verify(VerifyArgs),
     Show(show::Args),
+    /// Pin issuers' trust policies (first contact), list and remove them.
+    #[command(subcommand)]
+    Trust(pins::Command),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(after_help = "Example:\n  canary completions bash > /etc/bash_completion.d/canary")]
     Completions {
@@ -211,11 +215,8 @@ fn usage_error(message: &str) -> ExitCode {
 }
 
 fn verify(args: &VerifyArgs) -> ExitCode {
-    let trust = match args.policy.trust.load() {
-        Ok(t) => t,
-        Err(e) => return usage_error(&format!("{e:#}")),
-    };
     let mut located = Vec::new();
+    let mut comments = std::collections::BTreeMap::new();
     for arg in &args.sources {
         match Source::parse(arg).and_then(|s| Location::of(&s).map(|l| (s, l))) {
             Ok((s, l)) => {
@@ -224,7 +225,13 @@ fn verify(args: &VerifyArgs) -> ExitCode {
                 {
                     return usage_error(&format!("{arg}: {p}"));
                 }
-                located.push((arg.clone(), s, l));
+                // Without --trust or --key, the policy pinned for the domain.
+                let trust = match args.policy.trust.load(s.domain()) {
+                    Ok(t) => t,
+                    Err(e) => return usage_error(&format!("{e:#}")),
+                };
+                comments.extend(trust.comments.clone());
+                located.push((arg.clone(), s, l, trust.policy));
             }
             Err(e) => return usage_error(&e),
         }
@@ -237,7 +244,7 @@ fn verify(args: &VerifyArgs) -> ExitCode {
         None
     } else if let Some(dir) = &args.state {
         Some(dir.clone())
-    } else if located.iter().any(|(_, s, _)| s.is_remote()) {
+    } else if located.iter().any(|(_, s, _, _)| s.is_remote()) {
         match state::default_dir() {
             Ok(d) => Some(d),
             Err(e) => return usage_error(&format!("{e:#}")),
@@ -253,12 +260,12 @@ fn verify(args: &VerifyArgs) -> ExitCode {
         quiet: args.quiet,
         deny_warnings: args.deny_warnings,
         now,
-        comments: trust.comments.clone(),
+        comments,
     };
     let mut fetcher = args.policy.fetcher();
     let mut outcomes: Vec<Outcome> = Vec::new();
     let mut worst = Verdict::Ok;
-    for (arg, source, location) in &located {
+    for (arg, source, location, policy) in &located {
         let state_dir = match (&args.state, args.no_state) {
             (Some(dir), false) => Some(dir.clone()),
             (None, false) if source.is_remote() => default_state.clone(),
@@ -271,16 +278,11 @@ fn verify(args: &VerifyArgs) -> ExitCode {
             incidents: args.incidents,
             deny_warnings: args.deny_warnings,
         };
-        let outcome = match check::verify_source(
-            arg.clone(),
-            location,
-            &trust.policy,
-            &settings,
-            &mut fetcher,
-        ) {
-            Ok(o) => o,
-            Err(UsageError(m)) => return usage_error(&m),
-        };
+        let outcome =
+            match check::verify_source(arg.clone(), location, policy, &settings, &mut fetcher) {
+                Ok(o) => o,
+                Err(UsageError(m)) => return usage_error(&m),
+            };
         worst = worst.worst(outcome.verdict(args.deny_warnings));
         if let Err(e) = printer.print(&outcome)
             && e.kind() != std::io::ErrorKind::BrokenPipe
@@ -310,6 +312,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Verify(args) => verify(&args),
         Command::Show(args) => show::run(&args),
+        Command::Trust(command) => pins::run(&command),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "canary", &mut std::io::stdout());

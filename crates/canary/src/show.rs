@@ -30,13 +30,14 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: &Args) -> ExitCode {
-    let trust = match args.policy.trust.load() {
+    let (source, location) =
+        match Source::parse(&args.source).and_then(|s| Location::of(&s).map(|l| (s, l))) {
+            Ok(l) => l,
+            Err(e) => return usage_error(&e),
+        };
+    let trust = match args.policy.trust.load(source.domain()) {
         Ok(t) => t,
         Err(e) => return usage_error(&format!("{e:#}")),
-    };
-    let location = match Source::parse(&args.source).and_then(|s| Location::of(&s)) {
-        Ok(l) => l,
-        Err(e) => return usage_error(&e),
     };
     let now = match crate::now(args.policy.at) {
         Ok(n) => n,

@@ -38,7 +38,9 @@ impl Source {
         if path.exists() {
             return Ok(Source::File(path.to_path_buf()));
         }
-        let domain_like = arg.contains('.')
+        // `canary.json` that is not there is a missing file, not a domain.
+        let domain_like = !arg.ends_with(".json")
+            && arg.contains('.')
             && !arg.contains(['/', '\\', ' '])
             && arg
                 .bytes()
@@ -51,6 +53,14 @@ impl Source {
         Err(format!(
             "{arg}: no such file or folder, and not a domain or https:// URL"
         ))
+    }
+
+    /// The domain of a network source.
+    pub fn domain(&self) -> Option<&str> {
+        match self {
+            Source::Url(url) => url.host_str(),
+            _ => None,
+        }
     }
 
     /// True for network sources.
@@ -261,4 +271,9 @@ pub fn statement_path(sequence: u64) -> String {
 /// The archive path of version `version` of incident `id`.
 pub fn incident_path(id: &str, version: u64) -> String {
     format!("incidents/{id}/{version:06}.json")
+}
+
+/// The archive path of the rotation to trust version `version`.
+pub fn rotation_path(version: u64) -> String {
+    format!("rotations/{version:06}.json")
 }

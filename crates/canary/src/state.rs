@@ -52,6 +52,14 @@ pub fn load(path: &Path) -> Result<Option<State>> {
 
 /// Replaces the state file atomically (temporary file, fsync, rename).
 pub fn save(path: &Path, state: &State) -> Result<()> {
+    let mut json = serde_json::to_vec_pretty(state)?;
+    json.push(b'\n');
+    write_atomic(path, &json)
+}
+
+/// Replaces `path` with `bytes`: a temporary file in the same folder,
+/// fsync, rename, so a reader (or a second verifier) never sees half a file.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().context("state file has no folder")?;
     if dir.exists() && !dir.is_dir() {
         bail!("--state {} is not a folder", dir.display());
@@ -62,9 +70,7 @@ pub fn save(path: &Path, state: &State) -> Result<()> {
         .prefix(".canary-state-")
         .tempfile_in(dir)
         .with_context(|| format!("cannot write in {}", dir.display()))?;
-    let mut json = serde_json::to_vec_pretty(state)?;
-    json.push(b'\n');
-    tmp.write_all(&json)?;
+    tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path)
         .with_context(|| format!("cannot replace {}", path.display()))?;
@@ -72,4 +78,26 @@ pub fn save(path: &Path, state: &State) -> Result<()> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// The file holding the trust policy an issuer rotated to, beside its state.
+pub fn trust_file_for(dir: &Path, issuer: &str) -> PathBuf {
+    file_for(dir, issuer).with_extension("trust.toml")
+}
+
+/// Reads a rotated trust policy, if any.
+pub fn load_trust(path: &Path) -> Result<Option<canary_core::TrustPolicy>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let policy = canary_core::TrustPolicy::from_toml(&text)
+        .with_context(|| format!("rotated trust policy {} is damaged", path.display()))?;
+    Ok(Some(policy))
+}
+
+/// Replaces the rotated trust policy atomically.
+pub fn save_trust(path: &Path, policy: &canary_core::TrustPolicy) -> Result<()> {
+    write_atomic(path, policy.to_toml().as_bytes())
 }

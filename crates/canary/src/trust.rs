@@ -33,8 +33,32 @@ pub struct Trust {
 }
 
 impl TrustArgs {
-    /// Loads the policy; errors here are usage errors (exit 2).
-    pub fn load(&self) -> Result<Trust> {
+    /// True when the command line names the trust itself.
+    pub fn given(&self) -> bool {
+        self.trust.is_some() || !self.key.is_empty()
+    }
+
+    /// Loads the policy: `--trust`, `--key`, or else the policy pinned with
+    /// `canary trust add` for `--issuer` or the source's domain. Errors here
+    /// are usage errors (exit 2).
+    pub fn load(&self, source_domain: Option<&str>) -> Result<Trust> {
+        if !self.given() {
+            let Some(issuer) = self.issuer.as_deref().or(source_domain) else {
+                bail!(
+                    "no trust: pass --trust FILE, or --key FILE.pub --issuer ISSUER, or pin the issuer with `canary trust add DOMAIN`"
+                );
+            };
+            let path = crate::pins::path_for(issuer)?;
+            let policy = crate::pins::load(&path)?.with_context(|| {
+                format!(
+                    "no trust for {issuer}: pin it with `canary trust add {issuer}`, or pass --trust FILE"
+                )
+            })?;
+            return Ok(Trust {
+                policy,
+                comments: BTreeMap::new(),
+            });
+        }
         if let Some(path) = &self.trust {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read trust policy {}", path.display()))?;

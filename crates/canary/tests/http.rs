@@ -37,9 +37,19 @@ fn run(s: &Scratch, urls: &[&str], at: Timestamp, extra: &[&str]) -> Out {
 }
 
 /// A server answering every path with `reply`.
+/// Serves `reply` for every path but the key rotations, which are absent.
 fn always(reply: Reply) -> Server {
-    Server::http(move |_| reply.clone())
+    Server::http(move |path| {
+        if path.contains("/canary/rotations/") {
+            Reply::status(404)
+        } else {
+            reply.clone()
+        }
+    })
 }
+
+/// The first rotation a verifier pinned at trust version 1 asks for.
+const ROTATION_PATH: &str = "/.well-known/canary/rotations/000002.json";
 
 #[test]
 fn valid_canary_over_http_is_ok() {
@@ -50,7 +60,7 @@ fn valid_canary_over_http_is_ok() {
     let out = run(&s, &[&url], fresh_at(1), &[]);
     out.code(OK).verdict("ok");
     assert_eq!(out.one()["source"], url.as_str());
-    assert_eq!(server.requested(), [LATEST_PATH]);
+    assert_eq!(server.requested(), [LATEST_PATH, ROTATION_PATH]);
     // localhost and [::1]-style loopback names are allowed over http too.
     let by_name = format!("http://localhost:{}{LATEST_PATH}", server.port());
     run(&s, &[&by_name], fresh_at(1), &[]).code(OK);
@@ -430,7 +440,16 @@ fn https_with_the_test_ca() {
     let ca_file = s.write("ca.pem", &ca.ca_pem);
     let doc = Doc::new(statement(1));
     let body = doc.envelope.clone();
-    let server = Server::https(move |_| Reply::ok(body.clone()), ca.server.clone());
+    let server = Server::https(
+        move |path| {
+            if path.contains("/canary/rotations/") {
+                Reply::status(404)
+            } else {
+                Reply::ok(body.clone())
+            }
+        },
+        ca.server.clone(),
+    );
     let url = server.url(LATEST_PATH);
     assert!(url.starts_with("https://localhost:"));
     run(&s, &[&url], fresh_at(1), &["--ca-cert", &ca_file])
@@ -539,7 +558,9 @@ fn proxy_is_used_when_given() {
     // An HTTP proxy answers requests in absolute form; port 1 of the target
     // has nothing listening, so an answer proves the proxy was used.
     let proxy = Server::http(move |path| {
-        if path.starts_with("http://127.0.0.1:1/") {
+        if path.contains("/canary/rotations/") {
+            Reply::status(404)
+        } else if path.starts_with("http://127.0.0.1:1/") {
             Reply::ok(envelope.clone())
         } else {
             Reply::status(502)
@@ -553,7 +574,8 @@ fn proxy_is_used_when_given() {
         &["--proxy", &format!("http://127.0.0.1:{}", proxy.port())],
     )
     .code(OK);
-    assert_eq!(proxy.requested(), [target.as_str()]);
+    let rotation = format!("http://127.0.0.1:1{ROTATION_PATH}");
+    assert_eq!(proxy.requested(), [target.as_str(), rotation.as_str()]);
     run(&s, &[&target], fresh_at(1), &["--proxy", "::not a proxy::"]).code(USAGE);
 }
 

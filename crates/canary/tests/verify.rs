@@ -469,6 +469,10 @@ fn usage_errors_exit_2() {
         "--no-state",
     ])
     .stderr_has("no such file");
+    // A bare `canary.json` that is not there is a missing file, never a
+    // domain to fetch.
+    usage(&["canary.json", "--trust", &trust, "--at", &at, "--no-state"])
+        .stderr_has("no such file");
     // A folder that is neither a publish folder nor an issuer folder.
     std::fs::create_dir_all(s.path("empty")).expect("mkdir");
     usage(&[

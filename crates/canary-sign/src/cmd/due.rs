@@ -49,7 +49,7 @@ pub fn run(args: &Args) -> Result<u8> {
     let issuer = folder.config.issuer.clone();
     // Readers accept only a statement with enough signatures: one still
     // waiting for co-signatures does not count, and says so.
-    let threshold = folder.config.trust.threshold as usize;
+    let threshold = folder.policy()?.threshold();
     let mut latest = None;
     for n in folder.statement_numbers()?.into_iter().rev() {
         let stored = folder.statement(n)?;

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use canary_core::{
-    Digest, FieldError, IncidentRecord, PayloadType, Statement, parse_draft, parse_payload,
-    to_payload,
+    Digest, FieldError, IncidentRecord, KeyRotation, PayloadType, Statement, parse_draft,
+    parse_payload, to_payload,
 };
 
 use crate::cmd::sign::{Input, Signable, classify, draft_problems, payload_problems};
@@ -78,32 +78,26 @@ fn lint_envelope<T: Signable>(
     };
     let mut problems = check_doc(folder, &doc, env.payload(), now)?;
     if let Some(folder) = folder {
-        let policy = folder.config.policy()?;
+        let policy = doc.signers_policy(folder)?;
         let pae = env.pae();
-        let mut valid = std::collections::BTreeSet::new();
         for (i, sig) in env.signatures().iter().enumerate() {
             match policy.keys().get(&sig.keyid) {
-                Some(k) if k.verify_strict(&pae, &sig.sig) => {
-                    valid.insert(sig.keyid);
-                }
+                Some(k) if k.verify_strict(&pae, &sig.sig) => {}
                 Some(_) => problems.push(problem(
                     &format!("signatures[{i}]"),
                     format!("does not verify under key {}", sig.keyid.short()),
                 )),
                 None => problems.push(problem(
                     &format!("signatures[{i}]"),
-                    format!("key id {} is not a key of canary.toml", sig.keyid.short()),
+                    format!("key id {} may not sign this document", sig.keyid.short()),
                 )),
             }
         }
-        if valid.len() < policy.threshold() {
+        let (progress, complete) = doc.progress(folder, env);
+        if !complete {
             problems.push(problem(
                 "signatures",
-                format!(
-                    "{} of the {} required; co-sign with: canary-sign sign FILE --key KEY",
-                    valid.len(),
-                    policy.threshold()
-                ),
+                format!("{progress}; co-sign with: canary-sign sign FILE --key KEY"),
             ));
         }
     }
@@ -130,21 +124,13 @@ pub fn run(args: &Args) -> Result<u8> {
         Ok(Input::Envelope(env)) => match env.payload_type() {
             PayloadType::Statement => lint_envelope::<Statement>(folder, &env, now)?,
             PayloadType::Incident => lint_envelope::<IncidentRecord>(folder, &env, now)?,
-            PayloadType::Rotation => vec![problem(
-                "payloadType",
-                "key rotations are not checked by this version".to_owned(),
-            )],
+            PayloadType::Rotation => lint_envelope::<KeyRotation>(folder, &env, now)?,
         },
         Ok(Input::Draft(PayloadType::Statement)) => lint_draft::<Statement>(folder, &bytes, now)?,
         Ok(Input::Draft(PayloadType::Incident)) => {
             lint_draft::<IncidentRecord>(folder, &bytes, now)?
         }
-        Ok(Input::Draft(PayloadType::Rotation)) => {
-            vec![problem(
-                "(file)",
-                "key rotations are not checked by this version".to_owned(),
-            )]
-        }
+        Ok(Input::Draft(PayloadType::Rotation)) => lint_draft::<KeyRotation>(folder, &bytes, now)?,
     };
     let name = args.file.display().to_string();
     if problems.is_empty() {

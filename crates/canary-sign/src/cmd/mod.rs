@@ -7,4 +7,5 @@ pub mod keygen;
 pub mod lint;
 pub mod new;
 pub mod publish;
+pub mod rotate;
 pub mod sign;

@@ -37,7 +37,7 @@ pub fn run(args: &Args) -> Result<u8> {
     let config = &folder.config;
     let latest = folder.latest_statement()?;
     if let Some(l) = &latest {
-        let threshold = config.trust.threshold as usize;
+        let threshold = folder.policy()?.threshold();
         if l.signers().len() < threshold {
             note(&format!(
                 "warning: statement {} has {} of {threshold} signatures; co-sign it before publishing: \

@@ -50,12 +50,21 @@ struct Signed<T> {
     verified: Verified<T>,
 }
 
+/// Reads a document signed under any of the issuer's trust policies
+/// (older documents under older ones), with that policy's full threshold.
 fn read_verified<T: canary_core::Payload + canary_core::HasIssuer>(
     path: &Path,
-    policy: &TrustPolicy,
+    policies: &[TrustPolicy],
 ) -> Result<Signed<T>> {
     let bytes = std::fs::read(path).map_err(|e| fail!("cannot read {}: {e}", path.display()))?;
-    let verified = verify_document::<T>(&bytes, policy).map_err(|findings| {
+    let mut result = Err(Vec::new());
+    for policy in policies.iter().rev() {
+        result = verify_document::<T>(&bytes, policy);
+        if result.is_ok() {
+            break;
+        }
+    }
+    let verified = result.map_err(|findings| {
         refuse!(
             "{} does not verify with the trust policy of canary.toml: {}",
             path.display(),
@@ -80,7 +89,7 @@ type IncidentVersions = BTreeMap<String, Vec<Signed<IncidentRecord>>>;
 /// Reads the folder's whole chain and every incident version, verified.
 fn gather(
     folder: &IssuerFolder,
-    policy: &TrustPolicy,
+    policy: &[TrustPolicy],
 ) -> Result<(Vec<Signed<Statement>>, IncidentVersions)> {
     let numbers = folder.statement_numbers()?;
     if numbers.is_empty() {
@@ -217,6 +226,7 @@ fn check_existing(
     }
     for (rel, bytes) in files {
         let is_archive = rel.starts_with(".well-known/canary/statements/")
+            || rel.starts_with(".well-known/canary/rotations/")
             || (rel.starts_with(".well-known/canary/incidents/") && rel.matches('/').count() == 4);
         if !is_archive {
             continue;
@@ -237,8 +247,8 @@ fn check_existing(
 pub fn run(args: &Args) -> Result<u8> {
     let folder = args.dir.open()?;
     let now = args.at.now()?;
-    let policy = folder.config.policy()?;
-    let (statements, incidents) = gather(&folder, &policy)?;
+    let policy = folder.policy()?.clone();
+    let (statements, incidents) = gather(&folder, folder.policies())?;
     let latest = statements.last().ok_or_else(|| fail!("no statement"))?;
     let s = latest.verified.document().clone();
 
@@ -266,6 +276,18 @@ pub fn run(args: &Args) -> Result<u8> {
             files.push((
                 format!(".well-known/canary/incidents/{id}.json"),
                 last.bytes.clone(),
+            ));
+        }
+    }
+    // Every fully signed rotation; one still being co-signed waits.
+    for v in folder.rotation_numbers()? {
+        if v <= policy.version() {
+            let path = folder.rotation_path(v);
+            let bytes =
+                std::fs::read(&path).map_err(|e| fail!("cannot read {}: {e}", path.display()))?;
+            files.push((
+                format!(".well-known/canary/rotations/{}", numbered(v)),
+                bytes,
             ));
         }
     }
@@ -345,7 +367,7 @@ pub fn run(args: &Args) -> Result<u8> {
     for (rel, bytes) in &files {
         write_atomic_public(&args.out.join(rel), bytes)?;
     }
-    verify_output(&args.out, &files, &policy, now)?;
+    verify_output(&args.out, &files, folder.policies(), now)?;
 
     say(&format!(
         "published {} to {}: statement {} (as of {}), {} statements, {} incidents, {} files",
@@ -365,9 +387,10 @@ pub fn run(args: &Args) -> Result<u8> {
 fn verify_output(
     out: &Path,
     files: &[(String, Vec<u8>)],
-    policy: &TrustPolicy,
+    policies: &[TrustPolicy],
     now: canary_core::Timestamp,
 ) -> Result<()> {
+    let policy = policies.last().ok_or_else(|| fail!("no trust policy"))?;
     for (rel, bytes) in files {
         let on_disk =
             std::fs::read(out.join(rel)).map_err(|e| fail!("cannot read back {rel}: {e}"))?;
@@ -399,10 +422,12 @@ fn verify_output(
         let bytes =
             std::fs::read(out.join(format!(".well-known/canary/statements/{}", numbered(seq))))
                 .map_err(|e| fail!("cannot read back statement {seq}: {e}"))?;
-        chain.push(
-            verify_document::<Statement>(&bytes, policy)
-                .map_err(|f| fail!("archived statement {seq}: {}", join(&f)))?,
-        );
+        let verified = policies
+            .iter()
+            .rev()
+            .find_map(|p| verify_document::<Statement>(&bytes, p).ok())
+            .ok_or_else(|| fail!("archived statement {seq} does not verify"))?;
+        chain.push(verified);
     }
     chain.push(current);
     if let Some(f) = verify_history(None, &chain)

@@ -3,16 +3,16 @@
 use std::path::{Path, PathBuf};
 
 use canary_core::{
-    Digest, Envelope, FieldError, HasIssuer, IncidentRecord, Payload, PayloadError, PayloadType,
-    Statement, Timestamp, json::MAX_SAFE_INTEGER, parse_draft, parse_payload, to_payload,
-    verify_document,
+    Digest, Envelope, FieldError, HasIssuer, IncidentRecord, KeyRotation, Payload, PayloadError,
+    PayloadType, Statement, Timestamp, TrustPolicy, json::MAX_SAFE_INTEGER, parse_draft,
+    parse_payload, to_payload, verify_document,
 };
 
 use crate::checks;
 use crate::common::{
     AtArgs, DirArgs, KeyArgs, escape, load_key, note, refuse_problems, require_trusted, say,
 };
-use crate::error::{Failure, Result, fail, refuse};
+use crate::error::{Result, fail, refuse};
 use crate::folder::IssuerFolder;
 use crate::fsutil::{write_atomic_public, write_new_public};
 
@@ -66,6 +66,86 @@ pub trait Signable: Payload + HasIssuer {
     ) -> anyhow::Result<Vec<FieldError>>;
     /// Where it lives in the folder.
     fn default_path(&self, folder: &IssuerFolder) -> PathBuf;
+    /// The keys that may sign it, with threshold 1.
+    fn signers_policy(&self, folder: &IssuerFolder) -> anyhow::Result<TrustPolicy> {
+        IssuerFolder::any_signer(folder.policy()?)
+    }
+    /// How far its signatures are, and whether that is enough.
+    fn progress(&self, folder: &IssuerFolder, envelope: &Envelope) -> (String, bool) {
+        let Ok(policy) = folder.policy() else {
+            return ("no trust policy".to_owned(), false);
+        };
+        let n = count(envelope, policy);
+        (
+            format!("{n} of {} signatures", policy.threshold()),
+            n >= policy.threshold(),
+        )
+    }
+}
+
+/// Distinct keys of `policy` with a valid signature in `envelope`.
+fn count(envelope: &Envelope, policy: &TrustPolicy) -> usize {
+    let pae = envelope.pae();
+    let mut ids: Vec<_> = envelope
+        .signatures()
+        .iter()
+        .filter(|s| {
+            policy
+                .keys()
+                .get(&s.keyid)
+                .is_some_and(|k| k.verify_strict(&pae, &s.sig))
+        })
+        .map(|s| s.keyid)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids.len()
+}
+
+impl Signable for KeyRotation {
+    fn describe(&self) -> String {
+        format!("key rotation to trust version {}", self.version)
+    }
+    fn check(
+        &self,
+        folder: &IssuerFolder,
+        digest: Digest,
+        now: Timestamp,
+        _allow_change: bool,
+    ) -> anyhow::Result<Vec<FieldError>> {
+        checks::rotation(folder, self, digest, now)
+    }
+    fn default_path(&self, folder: &IssuerFolder) -> PathBuf {
+        folder.rotation_path(self.version)
+    }
+    fn signers_policy(&self, folder: &IssuerFolder) -> anyhow::Result<TrustPolicy> {
+        let base = checks::rotation_base(folder, self)?;
+        let keys = base.keys().values().chain(self.keys.iter()).copied();
+        Ok(TrustPolicy::new(
+            self.issuer.clone(),
+            self.version,
+            1,
+            keys,
+            [],
+        )?)
+    }
+    fn progress(&self, folder: &IssuerFolder, envelope: &Envelope) -> (String, bool) {
+        let Ok(base) = checks::rotation_base(folder, self) else {
+            return ("no base policy".to_owned(), false);
+        };
+        let Ok(next) = base.rotated(self) else {
+            return ("an invalid key set".to_owned(), false);
+        };
+        let (old, new) = (count(envelope, base), count(envelope, &next));
+        (
+            format!(
+                "old keys {old} of {}, new keys {new} of {}",
+                base.threshold(),
+                next.threshold()
+            ),
+            old >= base.threshold() && new >= next.threshold(),
+        )
+    }
 }
 
 impl Signable for Statement {
@@ -241,12 +321,13 @@ pub fn sign_new<T: Signable>(
             path.display()
         )));
     }
+    let policy = doc.signers_policy(folder)?;
     let key = load_key(key_args)?;
-    require_trusted(folder, &key, &key_args.key)?;
+    require_trusted(&policy, &key, &key_args.key, folder)?;
     let envelope = Envelope::sign(T::PAYLOAD_TYPE, payload, &key);
-    let bytes = checked_output::<T>(folder, &envelope, &key)?;
+    let bytes = checked_output::<T>(&policy, &envelope, &key)?;
     write_new_public(&path, &bytes)?;
-    report(folder, &what, &path, verified_signers::<T>(folder, &bytes));
+    report(&what, &path, doc.progress(folder, &envelope));
     Ok(path)
 }
 
@@ -269,7 +350,7 @@ fn cosign<T: Signable>(
         return Err(refuse_problems(&what, &problems));
     }
     // Every signature already there must be a valid one by a trusted key.
-    let policy = folder.config.any_signer_policy()?;
+    let policy = doc.signers_policy(folder)?;
     for (i, sig) in envelope.signatures().iter().enumerate() {
         let valid = policy
             .keys()
@@ -286,7 +367,7 @@ fn cosign<T: Signable>(
         }
     }
     let key = load_key(&args.key)?;
-    require_trusted(folder, &key, &args.key.key)?;
+    require_trusted(&policy, &key, &args.key.key, folder)?;
     if !envelope.add_signature(&key) {
         return Err(refuse!(
             "{} is already signed by this key ({})",
@@ -294,27 +375,26 @@ fn cosign<T: Signable>(
             key.public_key().id().short()
         ));
     }
-    let bytes = checked_output::<T>(folder, &envelope, &key)?;
+    let bytes = checked_output::<T>(&policy, &envelope, &key)?;
     let path = args.out.clone().unwrap_or_else(|| args.input.clone());
     if args.out.is_some() {
         write_new_public(&path, &bytes)?;
     } else {
         write_atomic_public(&path, &bytes)?;
     }
-    report(folder, &what, &path, verified_signers::<T>(folder, &bytes));
+    report(&what, &path, doc.progress(folder, &envelope));
     Ok(path)
 }
 
 /// Serializes the envelope and verifies it as a reader would before anything
 /// is written: a signature that does not verify is never published.
 fn checked_output<T: Signable>(
-    folder: &IssuerFolder,
+    policy: &TrustPolicy,
     envelope: &Envelope,
     key: &canary_core::SigningKey,
 ) -> Result<Vec<u8>> {
     let mut bytes = envelope.to_json();
-    let policy = folder.config.any_signer_policy()?;
-    match verify_document::<T>(&bytes, &policy) {
+    match verify_document::<T>(&bytes, policy) {
         Ok(v) if v.signers().contains(&key.public_key().id()) => {}
         Ok(_) => {
             return Err(fail!(
@@ -333,25 +413,11 @@ fn checked_output<T: Signable>(
     Ok(bytes)
 }
 
-fn verified_signers<T: Signable>(folder: &IssuerFolder, bytes: &[u8]) -> usize {
-    folder
-        .config
-        .any_signer_policy()
-        .ok()
-        .and_then(|p| verify_document::<T>(bytes, &p).ok())
-        .map_or(0, |v| v.signers().len())
-}
-
-fn report(folder: &IssuerFolder, what: &str, path: &Path, signers: usize) {
-    let threshold = folder.config.trust.threshold as usize;
-    say(&format!(
-        "signed {what}: {} ({signers} of {threshold} signatures)",
-        path.display()
-    ));
-    if signers < threshold {
+fn report(what: &str, path: &Path, (progress, complete): (String, bool)) {
+    say(&format!("signed {what}: {} ({progress})", path.display()));
+    if !complete {
         note(&format!(
-            "next: {} more signature(s) needed: canary-sign sign {} --key OTHER.key",
-            threshold - signers,
+            "next: more signatures are needed: canary-sign sign {} --key OTHER.key",
             path.display()
         ));
     }
@@ -366,7 +432,7 @@ pub fn run(args: &Args) -> Result<u8> {
         Input::Envelope(env) => match env.payload_type() {
             PayloadType::Statement => cosign::<Statement>(&folder, env, args),
             PayloadType::Incident => cosign::<IncidentRecord>(&folder, env, args),
-            PayloadType::Rotation => Err(unsupported_rotation()),
+            PayloadType::Rotation => cosign::<KeyRotation>(&folder, env, args),
         },
         Input::Draft(PayloadType::Statement) => {
             let doc: Statement = parse_draft(&bytes)
@@ -392,11 +458,18 @@ pub fn run(args: &Args) -> Result<u8> {
                 false,
             )
         }
-        Input::Draft(PayloadType::Rotation) => Err(unsupported_rotation()),
+        Input::Draft(PayloadType::Rotation) => {
+            let doc: KeyRotation = parse_draft(&bytes)
+                .map_err(|e| refuse_problems("the draft", &draft_problems(&bytes, e)))?;
+            sign_new(
+                &folder,
+                &doc,
+                &args.key,
+                args.out.as_deref(),
+                args.at.now()?,
+                false,
+            )
+        }
     }?;
     Ok(0)
-}
-
-fn unsupported_rotation() -> Failure {
-    refuse!("key rotation documents cannot be signed by this version of canary-sign")
 }
