@@ -209,9 +209,9 @@ fn canary(site: &Site, name: &str) -> Markup {
                     a href=(CANARY_JSON) { code { "/" (CANARY_JSON) } }
                     " is authoritative. Pin the trust policy published at "
                     a href=(TRUST_TOML) { code { "/" (TRUST_TOML) } }
-                    " once, then check the canary with:"
+                    " once (compare its key fingerprints with the ones above), then check the canary with:"
                 }
-                pre.cmd { code { "canary verify " (issuer) } }
+                pre.cmd { code { "canary trust add " (issuer) "\ncanary verify " (issuer) } }
                 ul.files {
                     li { a href=(CANARY_JSON) { "canary.json" } span.muted { " — the signed statement" } }
                     li { a href="canary.txt" { "canary.txt" } span.muted { " — plain text" } }
