@@ -22,6 +22,25 @@ pub struct KeyArgs {
     pub passphrase_file: Option<PathBuf>,
 }
 
+/// Sign a new document, or only print its draft.
+#[derive(Debug, clap::Args)]
+pub struct DraftOrSign {
+    /// Sign with this key (required unless --draft).
+    #[arg(long, value_name = "FILE", required_unless_present = "draft")]
+    pub key: Option<PathBuf>,
+    /// Read the key's passphrase from the first line of FILE.
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Print the document (or write it to --out) instead of signing it, to
+    /// review, edit and sign with `canary-sign sign`.
+    #[arg(long)]
+    pub draft: bool,
+    /// Where to write (default: the document's place in the issuer folder,
+    /// or standard output with --draft).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
 /// The `--at` option.
 #[derive(Debug, Clone, clap::Args)]
 pub struct AtArgs {

@@ -1,17 +1,14 @@
 //! `canary-sign incident new|update|resolve`: incident records.
 
-use std::path::PathBuf;
-
 use canary_core::{
     Compromise, Digest, Impact, IncidentKind, IncidentRecord, IncidentStatus, IncidentUpdate,
-    Measure, MeasureKind, Timestamp, is_slug, to_payload,
+    Measure, MeasureKind, Timestamp, is_slug,
 };
 
-use crate::cmd::sign::{Signable, payload_problems, sign_new};
-use crate::common::{AtArgs, DirArgs, KeyArgs, note, refuse_problems, say};
+use crate::cmd::sign::draft_or_sign;
+use crate::common::{AtArgs, DirArgs, DraftOrSign, note};
 use crate::error::{Result, fail, refuse};
 use crate::folder::IssuerFolder;
-use crate::fsutil::write_atomic_public;
 
 /// Incident records: each new version is signed into incidents/<id>/<version>.json.
 #[derive(Debug, clap::Subcommand)]
@@ -77,19 +74,8 @@ pub struct Common {
     pub message: String,
     #[command(flatten)]
     pub edits: Edits,
-    /// Sign with this key (required unless --draft).
-    #[arg(long, value_name = "FILE", required_unless_present = "draft")]
-    pub key: Option<PathBuf>,
-    /// Read the key's passphrase from the first line of FILE.
-    #[arg(long, value_name = "FILE")]
-    pub passphrase_file: Option<PathBuf>,
-    /// Print the record (or write it to --out) instead of signing it.
-    #[arg(long)]
-    pub draft: bool,
-    /// Where to write the result (default: incidents/<id>/<version>.json, or
-    /// standard output with --draft).
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub how: DraftOrSign,
     #[command(flatten)]
     pub dir: DirArgs,
     #[command(flatten)]
@@ -254,26 +240,7 @@ fn finish(
         status: record.status,
         body: common.message.clone(),
     });
-    if common.draft {
-        let what = format!("incident {:?} version {}", record.id, record.version);
-        to_payload(&*record).map_err(|e| refuse_problems(&what, &payload_problems(e)))?;
-        let mut json = serde_json::to_string_pretty(&*record).map_err(|e| fail!("{e}"))?;
-        json.push('\n');
-        match &common.out {
-            Some(p) => write_atomic_public(p, json.as_bytes())?,
-            None => say(json.trim_end()),
-        }
-        note("next: review the draft, then sign it: canary-sign sign DRAFT --key KEY");
-        return Ok(0);
-    }
-    let key = KeyArgs {
-        key: common
-            .key
-            .clone()
-            .ok_or_else(|| fail!("--key is required"))?,
-        passphrase_file: common.passphrase_file.clone(),
-    };
-    sign_new(folder, &*record, &key, common.out.as_deref(), now, false)?;
+    draft_or_sign(folder, &*record, &common.how, now)?;
     Ok(0)
 }
 
@@ -365,10 +332,4 @@ pub fn run(command: &Command) -> Result<u8> {
             finish(&folder, &mut record, c, now)
         }
     }
-}
-
-/// Keeps the trait in scope for `sign_new`'s bound.
-#[allow(dead_code)]
-fn _assert_signable(r: &IncidentRecord) -> String {
-    r.describe()
 }

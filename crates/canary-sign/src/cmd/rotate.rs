@@ -4,12 +4,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use canary_core::{KeyId, KeyRotation, PublicKey, to_payload};
+use canary_core::{KeyId, KeyRotation, PublicKey};
 
-use crate::cmd::sign::{payload_problems, sign_new};
-use crate::common::{AtArgs, DirArgs, KeyArgs, note, refuse_problems, say};
+use crate::cmd::sign::draft_or_sign;
+use crate::common::{AtArgs, DirArgs, DraftOrSign, note};
 use crate::error::{Result, fail, refuse};
-use crate::fsutil::write_atomic_public;
 
 /// Draft and sign a key rotation: add or remove signing keys, change the
 /// threshold, change the panic keys.
@@ -42,18 +41,8 @@ pub struct Args {
     /// A panic key to remove: .pub file, `ed25519:<base64>` or key id (repeatable).
     #[arg(long, value_name = "KEY")]
     pub remove_panic: Vec<String>,
-    /// Sign with this key, one of the current signing keys.
-    #[arg(long, value_name = "FILE", required_unless_present = "draft")]
-    pub key: Option<PathBuf>,
-    /// Read the key's passphrase from the first line of FILE.
-    #[arg(long, value_name = "FILE")]
-    pub passphrase_file: Option<PathBuf>,
-    /// Print the rotation (or write it to --out) instead of signing it.
-    #[arg(long)]
-    pub draft: bool,
-    /// Where to write (default: rotations/<version>.json, or standard output with --draft).
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub how: DraftOrSign,
     #[command(flatten)]
     pub dir: DirArgs,
     #[command(flatten)]
@@ -151,23 +140,10 @@ pub fn run(args: &Args) -> Result<u8> {
         panic_keys: (!panic_keys.is_empty()).then_some(panic_keys),
         issued_at: now,
     };
-    let what = format!("key rotation to trust version {}", rotation.version);
-    to_payload(&rotation).map_err(|e| refuse_problems(&what, &payload_problems(e)))?;
-    if args.draft {
-        let mut json = serde_json::to_string_pretty(&rotation).map_err(|e| fail!("{e}"))?;
-        json.push('\n');
-        match &args.out {
-            Some(p) => write_atomic_public(p, json.as_bytes())?,
-            None => say(json.trim_end()),
-        }
-        note("next: review the draft, then sign it: canary-sign sign DRAFT --key KEY");
+    draft_or_sign(&folder, &rotation, &args.how, now)?;
+    if args.how.draft {
         return Ok(0);
     }
-    let key = KeyArgs {
-        key: args.key.clone().ok_or_else(|| fail!("--key is required"))?,
-        passphrase_file: args.passphrase_file.clone(),
-    };
-    sign_new(&folder, &rotation, &key, args.out.as_deref(), now, false)?;
     note(
         "next: a threshold of the current keys and of the new key set must sign it before it takes effect",
     );

@@ -331,6 +331,33 @@ pub fn sign_new<T: Signable>(
     Ok(path)
 }
 
+/// `--draft`: prints (or writes) the validated document; otherwise signs it
+/// into the folder like [`sign_new`].
+pub fn draft_or_sign<T: Signable>(
+    folder: &IssuerFolder,
+    doc: &T,
+    how: &crate::common::DraftOrSign,
+    now: Timestamp,
+) -> Result<()> {
+    if how.draft {
+        to_payload(doc).map_err(|e| refuse_problems(&doc.describe(), &payload_problems(e)))?;
+        let mut json = serde_json::to_string_pretty(doc).map_err(|e| fail!("{e}"))?;
+        json.push('\n');
+        match &how.out {
+            Some(p) => crate::fsutil::write_atomic_public(p, json.as_bytes())?,
+            None => say(json.trim_end()),
+        }
+        note("next: review the draft, then sign it: canary-sign sign DRAFT --key KEY");
+        return Ok(());
+    }
+    let key = KeyArgs {
+        key: how.key.clone().ok_or_else(|| fail!("--key is required"))?,
+        passphrase_file: how.passphrase_file.clone(),
+    };
+    sign_new(folder, doc, &key, how.out.as_deref(), now, false)?;
+    Ok(())
+}
+
 /// Adds a signature to an envelope of type `T` and writes it.
 fn cosign<T: Signable>(
     folder: &IssuerFolder,
