@@ -429,6 +429,23 @@ pub enum IncidentKind {
     Informational,
 }
 
+impl IncidentKind {
+    /// The word documents use for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentKind::Incident => "incident",
+            IncidentKind::Maintenance => "maintenance",
+            IncidentKind::Informational => "informational",
+        }
+    }
+}
+
+impl std::fmt::Display for IncidentKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How bad it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -443,6 +460,24 @@ pub enum Impact {
     Critical,
 }
 
+impl Impact {
+    /// The word documents use for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Impact::None => "none",
+            Impact::Minor => "minor",
+            Impact::Major => "major",
+            Impact::Critical => "critical",
+        }
+    }
+}
+
+impl std::fmt::Display for Impact {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Where the work on an incident stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -455,6 +490,24 @@ pub enum IncidentStatus {
     Monitoring,
     /// Over.
     Resolved,
+}
+
+impl IncidentStatus {
+    /// The word documents use for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentStatus::Investigating => "investigating",
+            IncidentStatus::Identified => "identified",
+            IncidentStatus::Monitoring => "monitoring",
+            IncidentStatus::Resolved => "resolved",
+        }
+    }
+}
+
+impl std::fmt::Display for IncidentStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What was compromised or lost.
@@ -479,6 +532,23 @@ pub enum MeasureKind {
     Prevent,
     /// Changes how people work.
     Process,
+}
+
+impl MeasureKind {
+    /// The word documents use for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MeasureKind::Mitigate => "mitigate",
+            MeasureKind::Prevent => "prevent",
+            MeasureKind::Process => "process",
+        }
+    }
+}
+
+impl std::fmt::Display for MeasureKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A measure taken or planned.

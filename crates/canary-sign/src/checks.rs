@@ -17,6 +17,19 @@ fn problem(field: impl Into<String>, reason: impl Into<String>) -> FieldError {
     }
 }
 
+/// A document must speak for the folder's issuer.
+fn same_issuer(folder: &IssuerFolder, issuer: &str) -> Option<FieldError> {
+    (issuer != folder.config.issuer).then(|| {
+        problem(
+            "issuer",
+            format!(
+                "is {issuer:?}, but canary.toml says {:?}",
+                folder.config.issuer
+            ),
+        )
+    })
+}
+
 /// How far ahead `issued_at` may lie (clock skew between machines).
 const MAX_SKEW_MINUTES: i64 = 5;
 
@@ -29,16 +42,7 @@ pub fn statement(
     now: Timestamp,
     allow_statement_change: bool,
 ) -> Result<Vec<FieldError>> {
-    let mut problems = Vec::new();
-    if s.issuer != folder.config.issuer {
-        problems.push(problem(
-            "issuer",
-            format!(
-                "is {:?}, but canary.toml says {:?}",
-                s.issuer, folder.config.issuer
-            ),
-        ));
-    }
+    let mut problems: Vec<FieldError> = same_issuer(folder, &s.issuer).into_iter().collect();
 
     // The one-year limit: a canary promising further ahead means little.
     let limit = s
@@ -183,16 +187,7 @@ pub fn incident(
     digest: canary_core::Digest,
     now: Timestamp,
 ) -> Result<Vec<FieldError>> {
-    let mut problems = Vec::new();
-    if r.issuer != folder.config.issuer {
-        problems.push(problem(
-            "issuer",
-            format!(
-                "is {:?}, but canary.toml says {:?}",
-                r.issuer, folder.config.issuer
-            ),
-        ));
-    }
+    let mut problems: Vec<FieldError> = same_issuer(folder, &r.issuer).into_iter().collect();
     let skewed = now
         .checked_add(TimeDelta::minutes(MAX_SKEW_MINUTES))
         .unwrap_or(now);
@@ -303,16 +298,7 @@ pub fn rotation(
     digest: canary_core::Digest,
     now: Timestamp,
 ) -> Result<Vec<FieldError>> {
-    let mut problems = Vec::new();
-    if r.issuer != folder.config.issuer {
-        problems.push(problem(
-            "issuer",
-            format!(
-                "is {:?}, but canary.toml says {:?}",
-                r.issuer, folder.config.issuer
-            ),
-        ));
-    }
+    let mut problems: Vec<FieldError> = same_issuer(folder, &r.issuer).into_iter().collect();
     if r.issued_at
         > now
             .checked_add(TimeDelta::minutes(MAX_SKEW_MINUTES))

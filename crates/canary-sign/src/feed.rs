@@ -5,7 +5,7 @@
 use atom_syndication::{Entry, Feed, FixedDateTime, Link, Person, Text};
 use canary_core::{IncidentRecord, Statement, Timestamp};
 
-use crate::site::{Site, clean, erased_word::Word as _};
+use crate::site::{Site, clean};
 
 fn time(t: Timestamp) -> FixedDateTime {
     t.as_datetime().fixed_offset()
@@ -57,7 +57,7 @@ fn incident_entry(issuer: &str, base: &str, r: &IncidentRecord) -> Entry {
     e.set_title(Text::plain(format!(
         "{} ({})",
         clean(&r.title),
-        r.status.word()
+        r.status.as_str()
     )));
     let updated = r.updates.last().map_or(r.started_at, |u| u.at);
     e.set_updated(time(updated));
@@ -68,7 +68,7 @@ fn incident_entry(issuer: &str, base: &str, r: &IncidentRecord) -> Entry {
         .map_or_else(|| clean(&r.what_happened), |u| clean(&u.body));
     e.set_summary(Some(Text::plain(format!(
         "{latest}\nImpact: {}. Affected: {}.",
-        r.impact.word(),
+        r.impact.as_str(),
         clean(&r.affected.join(", "))
     ))));
     e.set_links(vec![link(format!(

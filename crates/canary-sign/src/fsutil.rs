@@ -9,18 +9,7 @@ use anyhow::{Context as _, Result};
 /// Creates `path` with `bytes` atomically, refusing to replace an existing
 /// file. The file gets mode 0600 (the temporary file's mode).
 pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = staged(path, bytes)?;
-    tmp.persist_noclobber(path).map_err(|e| {
-        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            anyhow::anyhow!(
-                "{} already exists; refusing to overwrite it",
-                path.display()
-            )
-        } else {
-            anyhow::Error::new(e.error).context(format!("cannot write {}", path.display()))
-        }
-    })?;
-    sync_parent(path)
+    persist_new(staged(path, bytes)?, path)
 }
 
 /// Creates `path` with `bytes` atomically and mode 0644, refusing to replace
@@ -28,6 +17,10 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
 pub fn write_new_public(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = staged(path, bytes)?;
     set_mode(tmp.path(), 0o644)?;
+    persist_new(tmp, path)
+}
+
+fn persist_new(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
     tmp.persist_noclobber(path).map_err(|e| {
         if e.error.kind() == std::io::ErrorKind::AlreadyExists {
             anyhow::anyhow!(

@@ -147,20 +147,19 @@ impl Site {
 
     /// `status.json`: a machine summary.
     pub fn status_json(&self) -> serde_json::Value {
-        let word = |v: &dyn erased_word::Word| v.word();
         let s = &self.canary.statement;
         serde_json::json!({
             "issuer": self.issuer,
             "name": self.name,
-            "indicator": word(&self.indicator),
+            "indicator": self.indicator.as_str(),
             "description": self.overall_label(),
             "components": self.components,
             "unresolved_incidents": self.open_incidents().map(|r| serde_json::json!({
                 "id": r.id,
                 "title": r.title,
-                "kind": word(&r.kind),
-                "impact": word(&r.impact),
-                "status": word(&r.status),
+                "kind": r.kind.as_str(),
+                "impact": r.impact.as_str(),
+                "status": r.status.as_str(),
                 "started_at": r.started_at.to_string(),
                 "affected": r.affected,
                 "version": r.version,
@@ -230,22 +229,4 @@ pub fn clean(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
-}
-
-/// The lowercase words the documents use for their enums.
-pub mod erased_word {
-    /// Anything that serializes to a JSON string.
-    pub trait Word {
-        /// The word.
-        fn word(&self) -> String;
-    }
-
-    impl<T: serde::Serialize> Word for T {
-        fn word(&self) -> String {
-            match serde_json::to_value(self) {
-                Ok(serde_json::Value::String(s)) => s,
-                _ => String::new(),
-            }
-        }
-    }
 }

@@ -174,14 +174,13 @@ pub fn run(args: &Args) -> ExitCode {
 }
 
 fn incident(out: &mut String, r: &IncidentRecord) {
-    let word = |v: &dyn erased::Word| v.word();
     out.push_str(&format!(
         "\n  {} [{}] ({}, impact {}, {})\n",
         escape(&r.title),
         escape(&r.id),
-        word(&r.kind),
-        word(&r.impact),
-        word(&r.status)
+        r.kind.as_str(),
+        r.impact.as_str(),
+        r.status.as_str()
     ));
     let when = match r.resolved_at {
         Some(end) => format!("{} to {}", r.started_at, end),
@@ -211,14 +210,14 @@ fn incident(out: &mut String, r: &IncidentRecord) {
             "      [{}] {} ({})\n",
             if m.done { "x" } else { " " },
             escape(&m.action),
-            word(&m.kind)
+            m.kind.as_str()
         ));
     }
     for u in &r.updates {
         out.push_str(&format!(
             "    {} {}: {}\n",
             u.at,
-            word(&u.status),
+            u.status.as_str(),
             escape(&u.body)
         ));
     }
@@ -226,22 +225,4 @@ fn incident(out: &mut String, r: &IncidentRecord) {
 
 fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
-}
-
-/// The lowercase words the documents use for their enums.
-mod erased {
-    /// Anything that serializes to a JSON string.
-    pub trait Word {
-        /// The word.
-        fn word(&self) -> String;
-    }
-
-    impl<T: serde::Serialize> Word for T {
-        fn word(&self) -> String {
-            match serde_json::to_value(self) {
-                Ok(serde_json::Value::String(s)) => s,
-                _ => String::new(),
-            }
-        }
-    }
 }
