@@ -151,10 +151,22 @@ pub fn verify_source(
         && stored.issuer() == pinned.issuer()
         && stored.version() > pinned.version()
     {
+        // Archived documents (--history, --incidents) may be signed under a
+        // policy between the pin and the stored one: recover those from the
+        // published rotations, as long as they still lead to the stored one.
+        if settings.history || settings.incidents {
+            let mut between = vec![pinned.clone()];
+            if walk_rotations(location, fetcher, &mut between, stored.version()).is_ok()
+                && between.last().is_some_and(|p| same_trust(p, &stored))
+            {
+                between.pop();
+                policies = between;
+            }
+        }
         policies.push(stored);
     }
     let rotated_from = policies.len();
-    if let Err(reason) = walk_rotations(location, fetcher, &mut policies) {
+    if let Err(reason) = walk_rotations(location, fetcher, &mut policies, u64::MAX) {
         outcome.reasons.push(reason);
         return Ok(outcome);
     }
@@ -386,19 +398,34 @@ fn verify_any<T: canary_core::Payload + canary_core::HasIssuer>(
     Err(newest.unwrap_or_default())
 }
 
+/// The same keys, threshold and version (what the verifier stores of a
+/// rotated policy; `url` and `max_age` come from the pin).
+fn same_trust(a: &TrustPolicy, b: &TrustPolicy) -> bool {
+    a.issuer() == b.issuer()
+        && a.version() == b.version()
+        && a.threshold() == b.threshold()
+        && a.keys() == b.keys()
+        && a.panic_keys() == b.panic_keys()
+}
+
 /// Follows `rotations/<v+1>.json` from the newest policy until one is
-/// absent (DESIGN §9), checking each step: a threshold of the old keys and
-/// of the new keys, consecutive versions, the same issuer.
+/// absent (DESIGN §9) or version `until` is reached, checking each step: a
+/// threshold of the old keys and of the new keys, consecutive versions, the
+/// same issuer.
 fn walk_rotations(
     location: &Location,
     fetcher: &mut Fetcher,
     policies: &mut Vec<TrustPolicy>,
+    until: u64,
 ) -> Result<(), Reason> {
     // A bound no real issuer reaches, so a hostile server cannot keep us here.
     for _ in 0..1000 {
         let Some(current) = policies.last() else {
             return Ok(());
         };
+        if current.version() >= until {
+            return Ok(());
+        }
         let version = current.version() + 1;
         let rel = rotation_path(version);
         let bytes = match location.read_archive(fetcher, &rel, DOCUMENT_CAP) {

@@ -82,6 +82,69 @@ pub struct FetchOptions {
     pub proxy: Option<String>,
     /// Extra trusted root certificates (PEM files).
     pub ca_certs: Vec<PathBuf>,
+    /// Remember bodies with their ETag / Last-Modified here, and ask the
+    /// server with a conditional GET next time (polite polling).
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// A cached response: validators and the body they stand for.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Cached {
+    url: String,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    body: String,
+}
+
+fn cache_file(dir: &std::path::Path, url: &Url) -> PathBuf {
+    use sha2::Digest as _;
+    let hash = sha2::Sha256::digest(url.as_str().as_bytes());
+    let name: String = hash.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    dir.join(format!("{name}.json"))
+}
+
+fn read_cache(dir: &std::path::Path, url: &Url) -> Option<(Cached, Vec<u8>)> {
+    use base64::Engine as _;
+    let text = std::fs::read(cache_file(dir, url)).ok()?;
+    let cached: Cached = serde_json::from_slice(&text).ok()?;
+    if cached.url != url.as_str() {
+        return None;
+    }
+    let body = base64::engine::general_purpose::STANDARD
+        .decode(&cached.body)
+        .ok()?;
+    Some((cached, body))
+}
+
+/// Best effort: a cache that cannot be written only costs a full fetch.
+fn write_cache(
+    dir: &std::path::Path,
+    url: &Url,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    body: &[u8],
+) {
+    use base64::Engine as _;
+    use std::io::Write as _;
+    let cached = Cached {
+        url: url.to_string(),
+        etag,
+        last_modified,
+        body: base64::engine::general_purpose::STANDARD.encode(body),
+    };
+    let Ok(json) = serde_json::to_vec(&cached) else {
+        return;
+    };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    if let Ok(mut tmp) = tempfile::Builder::new()
+        .prefix(".canary-cache-")
+        .tempfile_in(dir)
+        && tmp.write_all(&json).is_ok()
+    {
+        let _ = tmp.persist(cache_file(dir, url));
+    }
 }
 
 /// A lazily built HTTP client: none is built while every source is local.
@@ -199,12 +262,39 @@ impl Fetcher {
         }
         let total = self.total_timeout();
         let started = Instant::now();
+        let cache_dir = self.options.cache_dir.clone();
+        let cached = cache_dir.as_deref().and_then(|d| read_cache(d, url));
         let client = self.client().map_err(Err)?;
-        let mut response = client
-            .get(url.clone())
+        let mut request = client.get(url.clone());
+        if let Some((c, _)) = &cached {
+            if let Some(etag) = &c.etag {
+                request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = &c.last_modified {
+                request = request.header(reqwest::header::IF_MODIFIED_SINCE, lm);
+            }
+        }
+        let mut response = request
             .send()
             .map_err(|e| Ok(transport(&shown, &e, total)))?;
         let status = response.status().as_u16();
+        if status == 304
+            && let Some((_, body)) = cached
+        {
+            // Not modified: the cached bytes are verified like fresh ones.
+            return Ok(body);
+        }
+        let header = |name: reqwest::header::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let validators = (
+            header(reqwest::header::ETAG),
+            header(reqwest::header::LAST_MODIFIED),
+        );
         if status == 404 || status == 410 {
             return Err(Ok(FetchError::NotFound { url: shown, status }));
         }
@@ -246,6 +336,11 @@ impl Fetcher {
                 return Err(Ok(FetchError::TooLarge { url: shown, cap }));
             }
             body.extend_from_slice(&buf[..n]);
+        }
+        if let Some(dir) = &cache_dir
+            && (validators.0.is_some() || validators.1.is_some())
+        {
+            write_cache(dir, url, validators.0, validators.1, &body);
         }
         Ok(body)
     }

@@ -8,24 +8,6 @@ use std::time::Duration;
 use canary_core::{TimeDelta, Timestamp, Verdict, VerifyOptions, parse_duration};
 use clap::{CommandFactory as _, Parser, Subcommand};
 
-mod check;
-mod fetch;
-mod output;
-mod pins;
-mod show;
-mod source;
-mod state;
-mod trust;
-
-use check::{Outcome, Settings, UsageError};
-use fetch::{FetchOptions, Fetcher};
-use output::{Format, Printer};
-use source::{Location, Source};
-use trust::TrustArgs;
-
-/// Exit code for usage errors: bad arguments, unreadable trust or key files.
-const USAGE: u8 = 2;
-
 /// The exit code table, for --help texts.
 macro_rules! exit_codes {
     () => {
@@ -44,6 +26,25 @@ Exit status (several sources: the most severe wins, 5 > 1 > 3 > 4 > 6 > 0):
     };
 }
 
+mod check;
+mod fetch;
+mod output;
+mod pins;
+mod show;
+mod source;
+mod state;
+mod trust;
+mod watch;
+
+use check::{Outcome, Settings, UsageError};
+use fetch::{FetchOptions, Fetcher};
+use output::{Format, Printer};
+use source::{Location, Source};
+use trust::TrustArgs;
+
+/// Exit code for usage errors: bad arguments, unreadable trust or key files.
+const USAGE: u8 = 2;
+
 /// Verify warrant canaries: signature, threshold, issuer, freshness, rollback
 /// and removed statements.
 #[derive(Debug, Parser)]
@@ -60,6 +61,7 @@ enum Command {
     /// Pin issuers' trust policies (first contact), list and remove them.
     #[command(subcommand)]
     Trust(pins::Command),
+    Watch(watch::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(after_help = "Example:\n  canary completions bash > /etc/bash_completion.d/canary")]
     Completions {
@@ -196,10 +198,16 @@ impl PolicyArgs {
 
     /// The fetcher (no client is built until a remote source is read).
     pub fn fetcher(&self) -> Fetcher {
+        self.fetcher_caching(None)
+    }
+
+    /// A fetcher that keeps a conditional-GET cache in `cache_dir`.
+    pub fn fetcher_caching(&self, cache_dir: Option<PathBuf>) -> Fetcher {
         Fetcher::new(FetchOptions {
             timeout: self.timeout,
             proxy: self.proxy.clone(),
             ca_certs: self.ca_cert.clone(),
+            cache_dir,
         })
     }
 }
@@ -313,6 +321,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify(&args),
         Command::Show(args) => show::run(&args),
         Command::Trust(command) => pins::run(&command),
+        Command::Watch(args) => watch::run(&args),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "canary", &mut std::io::stdout());
