@@ -101,6 +101,16 @@ fn locate(source: &str) -> std::result::Result<(Location, Option<String>), Strin
     if path.is_file() {
         return Ok((Location::Local(path.to_path_buf()), None));
     }
+    // A missing file is not a domain: never send a mistyped path to DNS.
+    let domain_like = !source.ends_with(".toml")
+        && source
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b':');
+    if !domain_like {
+        return Err(format!(
+            "{source}: no such file or folder, and not a domain or https:// URL"
+        ));
+    }
     let url = Url::parse(&format!("https://{source}/.well-known/canary/trust.toml"))
         .map_err(|e| format!("{source}: not a domain, URL, folder or file: {e}"))?;
     Ok((Location::Remote(url), Some(source.to_ascii_lowercase())))
