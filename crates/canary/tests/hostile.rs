@@ -1172,4 +1172,3 @@ fn a_damaged_state_file_is_refused_cleanly() {
         refused_cleanly(&ran);
     }
 }
-
