@@ -76,9 +76,25 @@ pub enum PayloadError {
 }
 
 /// Parses payload bytes as `T`: strict JSON, then the canonical-bytes check,
-/// then the schema and the document's own rules. Nothing is re-serialized
-/// to be verified; the canonical check compares against the bytes received.
+/// then the schema and the document's own rules. The canonical check
+/// compares against the bytes received; the document read is re-serialized
+/// only to refuse bytes that are not its own payload (see `encodes_as`).
 pub fn parse_payload<T: Payload>(bytes: &[u8]) -> Result<T, PayloadError> {
+    // Fast path: bytes that are certainly canonical are read straight into
+    // `T`. Anything else, including every error, goes the slow way below,
+    // which names the problem; both ways give the same document.
+    if json::is_canonical_fast(bytes)
+        && let Ok(doc) = serde_json::from_slice::<T>(bytes)
+        && encodes_as(&doc, bytes)
+    {
+        return doc
+            .validate()
+            .map(|()| doc)
+            .map_err(|errors| PayloadError::Invalid {
+                payload_type: T::PAYLOAD_TYPE,
+                errors,
+            });
+    }
     let value = json::parse_strict(bytes)?;
     let canonical = json::canonicalize(&value)?;
     if canonical != bytes {
@@ -91,11 +107,31 @@ pub fn parse_payload<T: Payload>(bytes: &[u8]) -> Result<T, PayloadError> {
         payload_type: T::PAYLOAD_TYPE,
         message: e.to_string(),
     })?;
+    if !encodes_as(&doc, bytes) {
+        return Err(PayloadError::Schema {
+            payload_type: T::PAYLOAD_TYPE,
+            message: "objects must be written as JSON objects, not as arrays of their field values"
+                .to_owned(),
+        });
+    }
     doc.validate().map_err(|errors| PayloadError::Invalid {
         payload_type: T::PAYLOAD_TYPE,
         errors,
     })?;
     Ok(doc)
+}
+
+/// True when the canonical payload of `doc` is exactly `bytes`. serde's
+/// derived `Deserialize` also reads a struct from a JSON array of its field
+/// values in order (`["no-warrants","We have ..."]` for a statement item, or
+/// a whole statement as an array), and such bytes can be canonical JSON
+/// without being the payload of the document they decode to, which writes
+/// every struct as an object: one document would have several signed forms.
+fn encodes_as<T: Serialize>(doc: &T, bytes: &[u8]) -> bool {
+    serde_json::to_value(doc)
+        .ok()
+        .and_then(|v| json::canonicalize(&v).ok())
+        .is_some_and(|c| c == bytes)
 }
 
 /// Parses a draft in any JSON formatting (whitespace, key order), applying
@@ -242,10 +278,11 @@ fn check_issuer(issuer: &str, errors: &mut Vec<FieldError>) {
     }
 }
 
-fn check_slug(field: String, id: &str, errors: &mut Vec<FieldError>) {
+/// `field` names the field; it is built only when the check fails.
+fn check_slug(field: impl FnOnce() -> String, id: &str, errors: &mut Vec<FieldError>) {
     if !is_slug(id) {
         errors.push(FieldError::new(
-            field,
+            field(),
             format!("{id:?} is not a slug (lowercase letters and digits joined by single hyphens, at most 64)"),
         ));
     }
@@ -300,7 +337,7 @@ impl Payload for Statement {
             errors.push(FieldError::new("expires_at", "must not be before next_due"));
         }
         for (i, item) in self.statements.iter().enumerate() {
-            check_slug(format!("statements[{i}].id"), &item.id, &mut errors);
+            check_slug(|| format!("statements[{i}].id"), &item.id, &mut errors);
             if item.text.trim().is_empty() {
                 errors.push(FieldError::new(
                     format!("statements[{i}].text"),
@@ -315,7 +352,7 @@ impl Payload for Statement {
         );
         if let Some(incidents) = &self.incidents {
             for (i, r) in incidents.iter().enumerate() {
-                check_slug(format!("incidents[{i}].id"), &r.id, &mut errors);
+                check_slug(|| format!("incidents[{i}].id"), &r.id, &mut errors);
                 if r.version == 0 {
                     errors.push(FieldError::new(
                         format!("incidents[{i}].version"),
@@ -619,7 +656,7 @@ impl Payload for IncidentRecord {
     fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut errors = Vec::new();
         check_issuer(&self.issuer, &mut errors);
-        check_slug("id".to_owned(), &self.id, &mut errors);
+        check_slug(|| "id".to_owned(), &self.id, &mut errors);
         check_chain_start(
             "version",
             self.version,
@@ -630,7 +667,7 @@ impl Payload for IncidentRecord {
             errors.push(FieldError::new("title", "must not be empty"));
         }
         for (i, c) in self.affected.iter().enumerate() {
-            check_slug(format!("affected[{i}]"), c, &mut errors);
+            check_slug(|| format!("affected[{i}]"), c, &mut errors);
         }
         check_unique(
             "affected",
@@ -738,6 +775,59 @@ impl Payload for KeyRotation {
             Ok(())
         } else {
             Err(errors)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (found with the `payload` fuzz target's round-trip check):
+    /// serde reads a struct from an array of its field values, so canonical
+    /// JSON with arrays in place of objects decoded to a valid document whose
+    /// own payload is different bytes. Both the fast and the slow path must
+    /// refuse it.
+    #[test]
+    fn refuses_structs_written_as_arrays() {
+        let statement = |statements: serde_json::Value, freshness: Option<serde_json::Value>| {
+            let mut v = serde_json::json!({
+                "issuer": "example.org", "sequence": 1,
+                "issued_at": "2026-10-01T00:00:00Z", "next_due": "2026-12-30T00:00:00Z",
+                "expires_at": "2027-01-13T00:00:00Z", "statements": statements,
+            });
+            if let Some(f) = freshness {
+                v["freshness"] = f;
+            }
+            json::canonicalize(&v).expect("canonical")
+        };
+        let hash = "0".repeat(64);
+        let object = statement(
+            serde_json::json!([{"id": "no-warrants", "text": "No."}]),
+            Some(serde_json::json!({"bitcoin": {"hash": hash, "height": 1}, "headlines": ["h"]})),
+        );
+        let doc = parse_payload::<Statement>(&object).expect("object form");
+        assert_eq!(to_payload(&doc).expect("payload"), object);
+
+        let refused = [
+            // A statement item as [id, text].
+            statement(serde_json::json!([["no-warrants", "No."]]), None),
+            // Freshness and its Bitcoin proof as arrays.
+            statement(
+                serde_json::json!([]),
+                Some(serde_json::json!([[1, hash], ["h"]])),
+            ),
+            // The whole statement as an array of its fields.
+            br#"["example.org",1,"2026-10-01T00:00:00Z","2026-12-30T00:00:00Z","2027-01-13T00:00:00Z",[]]"#.to_vec(),
+        ];
+        for bytes in &refused {
+            assert!(json::is_canonical(bytes));
+            let result = parse_payload::<Statement>(bytes);
+            assert!(
+                matches!(&result, Err(PayloadError::Schema { message, .. }) if message.contains("arrays")),
+                "{}: {result:?}",
+                String::from_utf8_lossy(bytes),
+            );
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The DSSE v1 envelope (DESIGN §3.1).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -122,21 +123,27 @@ pub enum EnvelopeError {
     UnknownPayloadType(String),
 }
 
-/// The wire form, read with duplicate and unknown fields refused.
+/// The wire form, read with duplicate and unknown fields refused. Strings
+/// borrow from the input when they hold no escapes (they never do when
+/// well-formed), so reading copies nothing.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct WireEnvelope {
-    payload: String,
-    #[serde(rename = "payloadType")]
-    payload_type: String,
-    signatures: Vec<WireSignature>,
+struct WireEnvelope<'a> {
+    #[serde(borrow)]
+    payload: Cow<'a, str>,
+    #[serde(rename = "payloadType", borrow)]
+    payload_type: Cow<'a, str>,
+    #[serde(borrow)]
+    signatures: Vec<WireSignature<'a>>,
 }
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct WireSignature {
-    keyid: String,
-    sig: String,
+struct WireSignature<'a> {
+    #[serde(borrow)]
+    keyid: Cow<'a, str>,
+    #[serde(borrow)]
+    sig: Cow<'a, str>,
 }
 
 impl Envelope {
@@ -149,11 +156,12 @@ impl Envelope {
         let wire: WireEnvelope =
             serde_json::from_slice(bytes).map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
         let payload_type = wire.payload_type.parse()?;
-        let payload = BASE64
-            .decode(&wire.payload)
-            .map_err(|_| EnvelopeError::Base64 {
-                field: "payload".to_owned(),
-            })?;
+        let payload =
+            BASE64
+                .decode(wire.payload.as_bytes())
+                .map_err(|_| EnvelopeError::Base64 {
+                    field: "payload".to_owned(),
+                })?;
         if wire.signatures.is_empty() {
             return Err(EnvelopeError::NoSignatures);
         }
@@ -161,11 +169,13 @@ impl Envelope {
         for (index, s) in wire.signatures.into_iter().enumerate() {
             let keyid = s.keyid.parse().map_err(|_| EnvelopeError::KeyId {
                 index,
-                keyid: s.keyid.clone(),
+                keyid: s.keyid.clone().into_owned(),
             })?;
-            let raw = BASE64.decode(&s.sig).map_err(|_| EnvelopeError::Base64 {
-                field: format!("signatures[{index}].sig"),
-            })?;
+            let raw = BASE64
+                .decode(s.sig.as_bytes())
+                .map_err(|_| EnvelopeError::Base64 {
+                    field: format!("signatures[{index}].sig"),
+                })?;
             let sig = <[u8; 64]>::try_from(raw.as_slice()).map_err(|_| {
                 EnvelopeError::SignatureLength {
                     index,
@@ -209,6 +219,11 @@ impl Envelope {
         &self.payload
     }
 
+    /// The payload bytes, taking them out of the envelope.
+    pub(crate) fn into_payload(self) -> Vec<u8> {
+        self.payload
+    }
+
     /// The payloadType.
     pub fn payload_type(&self) -> PayloadType {
         self.payload_type
@@ -228,14 +243,14 @@ impl Envelope {
     /// `signatures` and, in each signature, `keyid`, `sig`.
     pub fn to_json(&self) -> Vec<u8> {
         let wire = WireEnvelope {
-            payload: BASE64.encode(&self.payload),
-            payload_type: self.payload_type.as_str().to_owned(),
+            payload: BASE64.encode(&self.payload).into(),
+            payload_type: self.payload_type.as_str().into(),
             signatures: self
                 .signatures
                 .iter()
                 .map(|s| WireSignature {
-                    keyid: s.keyid.to_string(),
-                    sig: BASE64.encode(s.sig),
+                    keyid: s.keyid.to_string().into(),
+                    sig: BASE64.encode(s.sig).into(),
                 })
                 .collect(),
         };

@@ -17,21 +17,50 @@ pub fn compare_statements(
     after: &Statement,
     sequence: u64,
 ) -> Vec<Finding> {
+    compare_sorted(
+        before.iter().map(|(id, text)| (id.as_str(), text.as_str())),
+        after,
+        sequence,
+    )
+}
+
+/// [`compare_statements`] over `(id, text)` pairs in id order.
+fn compare_sorted<'a>(
+    before: impl Iterator<Item = (&'a str, &'a str)>,
+    after: &Statement,
+    sequence: u64,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (id, text) in before {
         match after.item(id) {
             None => findings.push(Finding::StatementRemoved {
-                id: id.clone(),
+                id: id.to_owned(),
                 sequence,
             }),
-            Some(item) if &item.text != text => findings.push(Finding::StatementChanged {
-                id: id.clone(),
+            Some(item) if item.text != text => findings.push(Finding::StatementChanged {
+                id: id.to_owned(),
                 sequence,
             }),
             Some(_) => {}
         }
     }
     findings
+}
+
+/// [`compare_statements`] between two consecutive statements, without
+/// building the map: the promises of a verified statement have unique ids.
+fn compare_consecutive(before: &Statement, after: &Statement) -> Vec<Finding> {
+    // The usual case: the same promises, word for word.
+    if before.statements == after.statements {
+        return Vec::new();
+    }
+    let mut items: Vec<(&str, &str)> = before
+        .statements
+        .iter()
+        .map(|s| (s.id.as_str(), s.text.as_str()))
+        .collect();
+    items.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    compare_sorted(items.into_iter(), after, after.sequence)
 }
 
 /// The promises of a statement as an id → text map.
@@ -105,10 +134,15 @@ pub fn verify_history(start: Option<&State>, chain: &[VerifiedStatement]) -> Vec
     let Some(first) = chain.first() else {
         return findings;
     };
-    let mut texts = match start {
+    match start {
         Some(state) => {
             findings.extend(state.check_successor(first));
-            state.statements.clone()
+            let sequence = first.document().sequence;
+            findings.extend(compare_statements(
+                &state.statements,
+                first.document(),
+                sequence,
+            ));
         }
         None => {
             if first.document().sequence != 1 || first.document().previous.is_some() {
@@ -117,20 +151,16 @@ pub fn verify_history(start: Option<&State>, chain: &[VerifiedStatement]) -> Vec
                     reason: "the history does not start at sequence 1".to_owned(),
                 });
             }
-            BTreeMap::new()
         }
-    };
-    for (i, item) in chain.iter().enumerate() {
-        if i > 0
-            && let Err(f) = check_link(&chain[i - 1], item)
-        {
+    }
+    for pair in chain.windows(2) {
+        let [prev, item] = pair else { continue };
+        if let Err(f) = check_link(prev, item) {
             findings.push(f);
             // Past a broken link nothing is known to belong to this history.
             return findings;
         }
-        let sequence = item.document().sequence;
-        findings.extend(compare_statements(&texts, item.document(), sequence));
-        texts = statement_texts(item.document());
+        findings.extend(compare_consecutive(prev.document(), item.document()));
     }
     findings
 }

@@ -56,9 +56,209 @@ pub fn canonicalize(value: &Value) -> Result<Vec<u8>, JsonError> {
 /// True when `bytes` parse under the restricted model and are already in
 /// canonical form.
 pub fn is_canonical(bytes: &[u8]) -> bool {
-    parse_strict(bytes)
-        .and_then(|v| canonicalize(&v))
-        .is_ok_and(|c| c == bytes)
+    is_canonical_fast(bytes)
+        || parse_strict(bytes)
+            .and_then(|v| canonicalize(&v))
+            .is_ok_and(|c| c == bytes)
+}
+
+/// A one-pass recognizer for the common case: true only when `bytes` are
+/// certainly canonical, i.e. [`parse_strict`] accepts them and
+/// [`canonicalize`] gives them back unchanged. It is conservative: on anything
+/// unusual (escapes other than the canonical ones, deep nesting, keys that
+/// are not plain ASCII in order, any error at all) it answers false, and the
+/// caller takes the slow path, which then accepts or names the error.
+///
+/// It builds nothing: no [`Value`], no canonical copy to compare against.
+pub(crate) fn is_canonical_fast(bytes: &[u8]) -> bool {
+    // Valid UTF-8 up front, so strings need no decoding below.
+    std::str::from_utf8(bytes).is_ok() && Recognizer { bytes, pos: 0 }.document()
+}
+
+/// Nesting depth up to which the fast recognizer goes (well below
+/// [`MAX_DEPTH`]; deeper payloads take the slow path).
+const FAST_DEPTH: usize = 16;
+
+struct Recognizer<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Recognizer<'a> {
+    fn document(&mut self) -> bool {
+        self.value(0) && self.pos == self.bytes.len()
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn eat(&mut self, b: u8) -> bool {
+        let ok = self.peek() == Some(b);
+        self.pos += usize::from(ok);
+        ok
+    }
+
+    fn value(&mut self, depth: usize) -> bool {
+        match self.peek() {
+            Some(b'{') => depth < FAST_DEPTH && self.object(depth + 1),
+            Some(b'[') => depth < FAST_DEPTH && self.array(depth + 1),
+            Some(b'"') => self.string().is_some(),
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'0'..=b'9') => self.integer(),
+            _ => false,
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> bool {
+        let ok = self.bytes[self.pos..].starts_with(word);
+        if ok {
+            self.pos += word.len();
+        }
+        ok
+    }
+
+    /// `0` or a digit string without a leading zero, at most 2^53-1, not
+    /// followed by a fraction or exponent.
+    fn integer(&mut self) -> bool {
+        let start = self.pos;
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.pos += 1;
+        }
+        let digits = &self.bytes[start..self.pos];
+        if digits.len() > 16 || (digits.len() > 1 && digits[0] == b'0') {
+            return false;
+        }
+        if matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
+            return false;
+        }
+        let n = digits
+            .iter()
+            .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+        n <= MAX_SAFE_INTEGER
+    }
+
+    /// A string in canonical form; returns its raw contents and whether they
+    /// hold an escape. Raw control characters and non-canonical escapes fail.
+    fn string(&mut self) -> Option<(&'a [u8], bool)> {
+        if !self.eat(b'"') {
+            return None;
+        }
+        let start = self.pos;
+        let mut escaped = false;
+        loop {
+            self.skip_plain();
+            let b = self.peek()?;
+            self.pos += 1;
+            match b {
+                b'"' => return Some((&self.bytes[start..self.pos - 1], escaped)),
+                0x00..=0x1f => return None,
+                b'\\' => {
+                    escaped = true;
+                    match self.peek()? {
+                        b'"' | b'\\' | b'b' | b't' | b'n' | b'f' | b'r' => self.pos += 1,
+                        b'u' => {
+                            // Only `\u00xx` (lowercase hex) for controls that
+                            // have no short escape.
+                            let hex = self.bytes.get(self.pos + 1..self.pos + 5)?;
+                            let c = match hex {
+                                [b'0', b'0', hi @ b'0'..=b'1', lo] => {
+                                    let lo = match lo {
+                                        b'0'..=b'9' => lo - b'0',
+                                        b'a'..=b'f' => lo - b'a' + 10,
+                                        _ => return None,
+                                    };
+                                    (hi - b'0') << 4 | lo
+                                }
+                                _ => return None,
+                            };
+                            if matches!(c, 0x08 | 0x09 | 0x0a | 0x0c | 0x0d) {
+                                return None;
+                            }
+                            self.pos += 5;
+                        }
+                        _ => return None,
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Skips string content that needs no attention (no `"`, backslash or
+    /// control character), eight bytes at a time while it can.
+    fn skip_plain(&mut self) {
+        const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+        const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+        // True when some byte of `w` is below 0x20, or is `"` or a backslash
+        // (exact: never false when such a byte is there).
+        let special = |w: u64| {
+            let below = |w: u64, n: u64| w.wrapping_sub(ONES * n) & !w & HIGH;
+            below(w, 0x20) | below(w ^ (ONES * 0x22), 1) | below(w ^ (ONES * 0x5c), 1) != 0
+        };
+        while let Some(chunk) = self.bytes.get(self.pos..self.pos + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            if special(u64::from_ne_bytes(word)) {
+                break;
+            }
+            self.pos += 8;
+        }
+        while let Some(&b) = self.bytes.get(self.pos) {
+            if b < 0x20 || b == b'"' || b == b'\\' {
+                break;
+            }
+            self.pos += 1;
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> bool {
+        self.pos += 1; // [
+        if self.eat(b']') {
+            return true;
+        }
+        loop {
+            if !self.value(depth) {
+                return false;
+            }
+            if self.eat(b']') {
+                return true;
+            }
+            if !self.eat(b',') {
+                return false;
+            }
+        }
+    }
+
+    /// Members with plain ASCII keys (no escapes) in strictly increasing
+    /// order, which for ASCII is both byte order and UTF-16 order, and rules
+    /// out duplicates.
+    fn object(&mut self, depth: usize) -> bool {
+        self.pos += 1; // {
+        if self.eat(b'}') {
+            return true;
+        }
+        let mut previous: Option<&[u8]> = None;
+        loop {
+            let Some((key, false)) = self.string() else {
+                return false;
+            };
+            if !key.is_ascii() || previous.is_some_and(|p| p >= key) {
+                return false;
+            }
+            previous = Some(key);
+            if !self.eat(b':') || !self.value(depth) {
+                return false;
+            }
+            if self.eat(b'}') {
+                return true;
+            }
+            if !self.eat(b',') {
+                return false;
+            }
+        }
+    }
 }
 
 fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), JsonError> {
@@ -304,6 +504,90 @@ mod tests {
         assert!(!is_canonical(b"{\"a\":1}\n"));
         assert!(!is_canonical(br#"{"a":01}"#));
         assert!(!is_canonical(br#"{"a":-0}"#));
+    }
+
+    fn slow_canonical(bytes: &[u8]) -> bool {
+        parse_strict(bytes)
+            .and_then(|v| canonicalize(&v))
+            .is_ok_and(|c| c == bytes)
+    }
+
+    /// The fast recognizer may decline canonical bytes (the slow path then
+    /// decides), but must never accept bytes the slow path refuses, and what
+    /// it accepts must read as the same document both ways.
+    #[test]
+    fn fast_recognizer_accepts_only_what_the_slow_path_accepts() {
+        use crate::document::Statement;
+        let statement = canonicalize(&serde_json::json!({
+            "issuer": "example.org", "sequence": 12,
+            "issued_at": "2026-01-01T00:00:00Z", "next_due": "2026-04-01T00:00:00Z",
+            "expires_at": "2026-04-15T00:00:00Z",
+            "statements": [{"id": "no-warrants", "text": "We \"never\"\\ got\none\u{1}. \u{e9} \u{1f600} \u{7f}"}],
+            "previous": format!("sha256:{}", "ab".repeat(32)),
+            "incidents": [{"id": "x", "version": 9007199254740991u64,
+                           "digest": format!("sha256:{}", "01".repeat(32))}],
+            "notes": "", "final": false,
+        }))
+        .expect("canonical");
+        let samples: Vec<Vec<u8>> = vec![
+            statement,
+            br#"{"a":[1,"x",[],{}],"b":false,"c":{"d":[true,0]}}"#.to_vec(),
+            "[\"\\b\\t\\n\\f\\r\",\"\\u0001\\u001f\",\"\\\"\\\\\",\"\u{7f}\"]"
+                .as_bytes()
+                .to_vec(),
+        ];
+        for s in &samples {
+            assert!(is_canonical_fast(s), "{}", String::from_utf8_lossy(s));
+            assert!(slow_canonical(s));
+        }
+        // Non-ASCII keys and deep nesting are declined, and decided slowly.
+        let declined = [
+            r#"{"\r":3,"1":4,"\u0080":5}"#.as_bytes().to_vec(),
+            "{\"\u{e9}\":1}".as_bytes().to_vec(),
+            ("[".repeat(20) + &"]".repeat(20)).into_bytes(),
+        ];
+        for s in &declined {
+            assert!(!is_canonical_fast(s));
+        }
+        assert!(slow_canonical(&declined[1]) && slow_canonical(&declined[2]));
+
+        let alphabet = b"\"\\{}[],:019azAbtnfru -.eE\n\x00\x1f\x7f\xc3\xa9\xff";
+        let mut accepted = 0;
+        for s in &samples {
+            for i in 0..=s.len() {
+                let mut variants = Vec::new();
+                if i < s.len() {
+                    let mut d = s.clone();
+                    d.remove(i);
+                    variants.push(d);
+                }
+                for &b in alphabet {
+                    let mut ins = s.clone();
+                    ins.insert(i, b);
+                    variants.push(ins);
+                    if i < s.len() {
+                        let mut rep = s.clone();
+                        rep[i] = b;
+                        variants.push(rep);
+                    }
+                }
+                for v in variants.iter().filter(|v| is_canonical_fast(v)) {
+                    accepted += 1;
+                    let text = String::from_utf8_lossy(v);
+                    assert!(slow_canonical(v), "fast path accepted {text}");
+                    if let Ok(fast) = serde_json::from_slice::<Statement>(v) {
+                        let slow = parse_strict(v)
+                            .map_err(|e| e.to_string())
+                            .and_then(|value| {
+                                serde_json::from_value::<Statement>(value)
+                                    .map_err(|e| e.to_string())
+                            });
+                        assert_eq!(slow, Ok(fast), "{text}");
+                    }
+                }
+            }
+        }
+        assert!(accepted > 1000, "only {accepted} mutations were canonical");
     }
 
     #[test]

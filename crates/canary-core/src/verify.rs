@@ -346,15 +346,15 @@ pub type VerifiedStatement = Verified<Statement>;
 
 /// The distinct keys of `keys` with a valid strict signature in `envelope`.
 /// Signatures under unknown key ids are ignored; a key signing twice counts once.
-fn valid_signers(envelope: &Envelope, keys: &BTreeMap<KeyId, PublicKey>) -> Vec<KeyId> {
-    let pae = envelope.pae();
+/// `pae` is `envelope.pae()`, built once by the caller.
+fn valid_signers(envelope: &Envelope, pae: &[u8], keys: &BTreeMap<KeyId, PublicKey>) -> Vec<KeyId> {
     let mut signers = BTreeSet::new();
     for sig in envelope.signatures() {
         if signers.contains(&sig.keyid) {
             continue;
         }
         if let Some(key) = keys.get(&sig.keyid)
-            && key.verify_strict(&pae, &sig.sig)
+            && key.verify_strict(pae, &sig.sig)
         {
             signers.insert(sig.keyid);
         }
@@ -387,8 +387,9 @@ pub fn verify_document<T: Payload + HasIssuer>(
             found,
         }]);
     }
-    let panic_signers = valid_signers(&envelope, policy.panic_keys());
-    let signers = valid_signers(&envelope, policy.keys());
+    let pae = envelope.pae();
+    let panic_signers = valid_signers(&envelope, &pae, policy.panic_keys());
+    let signers = valid_signers(&envelope, &pae, policy.keys());
     let mut findings: Vec<Finding> = panic_signers
         .iter()
         .map(|&keyid| Finding::PanicKey { keyid })
@@ -413,7 +414,7 @@ pub fn verify_document<T: Payload + HasIssuer>(
     }
     Ok(Verified {
         digest: Digest::of(envelope.payload()),
-        payload: envelope.payload().to_vec(),
+        payload: envelope.into_payload(),
         document,
         signers,
         panic_signers,
@@ -611,7 +612,7 @@ pub fn verify_rotation(
         .map_err(|e: PolicyError| refuse(e.to_string()))?;
     // Envelope parsed fine above, so this cannot fail; keep the error path anyway.
     let envelope = Envelope::parse(envelope_bytes).map_err(|e| vec![e.into()])?;
-    let new_signers = valid_signers(&envelope, next.keys());
+    let new_signers = valid_signers(&envelope, &envelope.pae(), next.keys());
     if new_signers.len() < next.threshold() {
         return Err(refuse(format!(
             "only {} of the {} required new keys signed",

@@ -9,6 +9,10 @@
 //! unencrypted throwaway keys, and their own HOME / XDG folders. The verifier
 //! is the one `cargo test --workspace` builds for its own tests.
 
+// Test helpers outside `#[test]` functions report failures by panicking;
+// clippy.toml's allow-panic-in-tests does not reach them.
+#![allow(clippy::panic)]
+
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

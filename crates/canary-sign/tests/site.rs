@@ -8,6 +8,10 @@
 //! Without Chromium the browser part is skipped with a note, except under CI
 //! (`CI` set), where a missing browser fails: `.ci/run` must install it.
 
+// Test helpers outside `#[test]` functions report failures by panicking;
+// clippy.toml's allow-panic-in-tests does not reach them.
+#![allow(clippy::panic)]
+
 mod util;
 
 use std::path::{Path, PathBuf};

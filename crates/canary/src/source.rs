@@ -228,7 +228,9 @@ fn read_file(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
             )));
         }
     };
-    let mut bytes = Vec::new();
+    // Documents are a few KiB: with room for 8 KiB up front one read fills
+    // the buffer and one more sees the end (not a read per doubling).
+    let mut bytes = Vec::with_capacity(8 * 1024);
     file.take(cap + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| ReadError::Local(format!("cannot read {}: {e}", path.display())))?;

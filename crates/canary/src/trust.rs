@@ -60,6 +60,14 @@ impl TrustArgs {
             });
         }
         if let Some(path) = &self.trust {
+            // The command line refuses both; a watch list must too, rather
+            // than silently ignore the keys it names.
+            if !self.key.is_empty() {
+                bail!(
+                    "a trust policy file ({}) and keys exclude each other: give one",
+                    path.display()
+                );
+            }
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read trust policy {}", path.display()))?;
             let policy =

@@ -18,6 +18,10 @@
 //!
 //! Tests never read the clock (always `--at`) and never leave loopback.
 
+// Test helpers outside `#[test]` functions report failures by panicking;
+// clippy.toml's allow-panic-in-tests does not reach them.
+#![allow(clippy::panic)]
+
 mod util;
 
 use std::ffi::OsString;
@@ -961,6 +965,12 @@ fn garbage_arguments_are_refused_cleanly() {
         os(&["completions"]),
         os(&["completions", "cmd.exe"]),
         os(&["man", "extra"]),
+        os(&["watch"]),
+        os(&["watch", &trust, "--jobs", "0"]),
+        os(&["watch", &trust, "--jobs", "257"]),
+        os(&["watch", &trust, "--jobs", "-1"]),
+        os(&["watch", &trust, "--format", "yaml"]),
+        os(&["watch", &trust, "--state", &good, "--no-state"]),
     ];
     for t in BAD_TIMES {
         runs.push(os(&["verify", &good, "--trust", &trust, "--at", t]));
@@ -1042,6 +1052,104 @@ fn garbage_arguments_are_refused_cleanly() {
     }
     for args in runs {
         refused_cleanly(&canary(args));
+    }
+}
+
+#[test]
+fn trust_add_of_a_missing_file_is_not_looked_up_as_a_domain() {
+    // Before the fix, these became https://missing/... and the like: a DNS
+    // lookup of a mistyped path, and "unreachable" instead of a usage error.
+    let s = Scratch::new();
+    for path in [
+        s.arg("missing/trust.toml"),
+        "./trust.toml".to_owned(),
+        "trust.toml".to_owned(),
+        "missing/site".to_owned(),
+    ] {
+        let ran = canary(["trust", "add", &path]);
+        refused_with(&ran, &[2]);
+        assert!(
+            ran.stderr.contains("no such file or folder"),
+            "{}",
+            ran.explain()
+        );
+    }
+}
+
+#[test]
+fn garbage_watch_lists_are_refused_cleanly() {
+    let s = Scratch::new();
+    let trust = s.trust();
+    let good = s.write("good.json", Doc::new(statement(1)).envelope);
+    let at = fresh_at(1).to_string();
+    let entry = |body: &str| format!("[[issuer]]\nname = \"example.org\"\n{body}\n");
+    let source = format!("source = {good:?}");
+    // Only local sources, or URLs refused before any connection.
+    let lists = [
+        String::new(),
+        "[defaults]\n".to_owned(),
+        entry(""),
+        "[[issuer]]\nname = \"\"\n".to_owned(),
+        entry(&format!("{source}\ntrust = \"missing.toml\"")),
+        entry(&format!("{source}\nkeys = [\"missing.pub\"]")),
+        // Both a policy file and keys: once silently used the file.
+        entry(&format!(
+            "{source}\ntrust = {trust:?}\nkeys = [\"alice.pub\"]"
+        )),
+        entry(&format!("{source}\nkeys = [\"alice.pub\"]\nthreshold = 0")),
+        entry(&format!("{source}\nkeys = [\"alice.pub\"]\nthreshold = 2")),
+        entry(&format!("{source}\nkeys = [\"alice.pub\"]\nthreshold = -1")),
+        entry(&format!(
+            "{source}\ntrust = {trust:?}\nwarn_before = \"-1d\""
+        )),
+        entry(&format!(
+            "{source}\ntrust = {trust:?}\nmax_age = \"forever\""
+        )),
+        entry(&format!("{source}\ntrust = {trust:?}\nunknown = 1")),
+        entry(&format!("{source}\ntrust = {trust:?}\nhistory = \"yes\"")),
+        entry(&format!(
+            "{source}\ntrust = {trust:?}\nmirrors = [\"ftp://127.0.0.1/x\"]"
+        )),
+        entry(&format!(
+            "{source}\ntrust = {trust:?}\nmirrors = [\"http://example.invalid/x\"]"
+        )),
+        entry(&format!(
+            "source = \"ftp://127.0.0.1/x\"\ntrust = {trust:?}"
+        )),
+        entry(&format!(
+            "source = \"http://example.invalid/x\"\ntrust = {trust:?}"
+        )),
+        entry(&format!(
+            "source = \"missing/nothing.json\"\ntrust = {trust:?}"
+        )),
+        entry(&format!(
+            "source = {:?}\ntrust = {trust:?}",
+            s.write("empty.json", b"")
+        )),
+        entry(&format!(
+            "source = {:?}\ntrust = {trust:?}",
+            s.write("binary.json", [0xffu8; 64])
+        )),
+        format!(
+            "[defaults]\nwarn_before = \"1x\"\n{}",
+            entry(&format!("{source}\ntrust = {trust:?}"))
+        ),
+        "issuer = 7\n".to_owned(),
+        "[[issuer]]\n".repeat(3),
+    ];
+    s.pub_file("alice");
+    for (i, list) in lists.iter().enumerate() {
+        let path = s.write(&format!("list{i}.toml"), list);
+        refused_cleanly(&canary(["watch", &path, "--no-state", "--at", &at]));
+    }
+    for file in garbage_files(&s) {
+        refused_cleanly(&canary([
+            OsString::from("watch"),
+            file,
+            "--no-state".into(),
+            "--at".into(),
+            at.clone().into(),
+        ]));
     }
 }
 
