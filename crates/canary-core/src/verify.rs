@@ -362,6 +362,14 @@ fn valid_signers(envelope: &Envelope, pae: &[u8], keys: &BTreeMap<KeyId, PublicK
     signers.into_iter().collect()
 }
 
+impl Envelope {
+    /// The distinct keys of `keys` whose strict signature in this envelope
+    /// verifies; unknown key ids are ignored, a key signing twice counts once.
+    pub fn valid_signers(&self, keys: &BTreeMap<KeyId, PublicKey>) -> Vec<KeyId> {
+        valid_signers(self, &self.pae(), keys)
+    }
+}
+
 fn threshold_finding(threshold: usize, signers: Vec<KeyId>) -> Finding {
     if signers.is_empty() {
         Finding::BadSignature { threshold }
@@ -380,6 +388,14 @@ pub fn verify_document<T: Payload + HasIssuer>(
     policy: &TrustPolicy,
 ) -> Result<Verified<T>, Vec<Finding>> {
     let envelope = Envelope::parse(envelope_bytes).map_err(|e| vec![e.into()])?;
+    verify_envelope(envelope, policy)
+}
+
+/// [`verify_document`] on an envelope already parsed.
+fn verify_envelope<T: Payload + HasIssuer>(
+    envelope: Envelope,
+    policy: &TrustPolicy,
+) -> Result<Verified<T>, Vec<Finding>> {
     let found = envelope.payload_type();
     if found != T::PAYLOAD_TYPE {
         return Err(vec![Finding::WrongPayloadType {
@@ -592,7 +608,8 @@ pub fn verify_rotation(
     current: &TrustPolicy,
 ) -> Result<(TrustPolicy, Verified<KeyRotation>), Vec<Finding>> {
     // Old keys first: the payload is parsed only once the old set vouches for it.
-    let verified = verify_document::<KeyRotation>(envelope_bytes, current)?;
+    let envelope = Envelope::parse(envelope_bytes).map_err(|e| vec![e.into()])?;
+    let verified = verify_envelope::<KeyRotation>(envelope.clone(), current)?;
     let rotation = verified.document();
     let refuse = |reason: String| {
         vec![Finding::Rotation {
@@ -610,9 +627,7 @@ pub fn verify_rotation(
     let next = current
         .rotated(rotation)
         .map_err(|e: PolicyError| refuse(e.to_string()))?;
-    // Envelope parsed fine above, so this cannot fail; keep the error path anyway.
-    let envelope = Envelope::parse(envelope_bytes).map_err(|e| vec![e.into()])?;
-    let new_signers = valid_signers(&envelope, &envelope.pae(), next.keys());
+    let new_signers = envelope.valid_signers(next.keys());
     if new_signers.len() < next.threshold() {
         return Err(refuse(format!(
             "only {} of the {} required new keys signed",

@@ -125,25 +125,14 @@ fn write_cache(
     body: &[u8],
 ) {
     use base64::Engine as _;
-    use std::io::Write as _;
     let cached = Cached {
         url: url.to_string(),
         etag,
         last_modified,
         body: base64::engine::general_purpose::STANDARD.encode(body),
     };
-    let Ok(json) = serde_json::to_vec(&cached) else {
-        return;
-    };
-    if std::fs::create_dir_all(dir).is_err() {
-        return;
-    }
-    if let Ok(mut tmp) = tempfile::Builder::new()
-        .prefix(".canary-cache-")
-        .tempfile_in(dir)
-        && tmp.write_all(&json).is_ok()
-    {
-        let _ = tmp.persist(cache_file(dir, url));
+    if let Ok(json) = serde_json::to_vec(&cached) {
+        let _ = crate::state::write_atomic(&cache_file(dir, url), &json);
     }
 }
 

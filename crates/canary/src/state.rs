@@ -59,7 +59,7 @@ pub fn save(path: &Path, state: &State) -> Result<()> {
 
 /// Replaces `path` with `bytes`: a temporary file in the same folder,
 /// fsync, rename, so a reader (or a second verifier) never sees half a file.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().context("state file has no folder")?;
     if dir.exists() && !dir.is_dir() {
         bail!("--state {} is not a folder", dir.display());

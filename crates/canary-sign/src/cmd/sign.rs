@@ -85,21 +85,7 @@ pub trait Signable: Payload + HasIssuer {
 
 /// Distinct keys of `policy` with a valid signature in `envelope`.
 fn count(envelope: &Envelope, policy: &TrustPolicy) -> usize {
-    let pae = envelope.pae();
-    let mut ids: Vec<_> = envelope
-        .signatures()
-        .iter()
-        .filter(|s| {
-            policy
-                .keys()
-                .get(&s.keyid)
-                .is_some_and(|k| k.verify_strict(&pae, &s.sig))
-        })
-        .map(|s| s.keyid)
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids.len()
+    envelope.valid_signers(policy.keys()).len()
 }
 
 impl Signable for KeyRotation {
