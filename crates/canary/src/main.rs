@@ -1,5 +1,6 @@
 //! `canary`: verify warrant canaries. Never reads a secret key.
 
+use std::ffi::{OsStr, OsString};
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -315,8 +316,40 @@ fn verify(args: &VerifyArgs) -> ExitCode {
     ExitCode::from(worst.exit_code())
 }
 
+/// `canary verify ...` parsed with the `verify` subcommand alone; `None` for
+/// every other command line.
+///
+/// `verify` is what CI jobs, cron monitors and shell loops run, often once per
+/// issuer: building the whole command tree (every subcommand and its help) is
+/// most of the start-up work of a local verification. The options, help and
+/// errors are the same as through [`Cli`], which
+/// `verify_alone_parses_like_the_full_tree` checks.
+fn parse_verify_alone(argv: &[OsString]) -> Option<Result<VerifyArgs, clap::Error>> {
+    use clap::FromArgMatches as _;
+    if argv.get(1).map(OsString::as_os_str) != Some(OsStr::new("verify")) {
+        return None;
+    }
+    let matches = verify_command().try_get_matches_from(argv.iter().skip(1));
+    Some(matches.and_then(|m| VerifyArgs::from_arg_matches(&m)))
+}
+
+/// The `verify` subcommand as the full tree builds it.
+fn verify_command() -> clap::Command {
+    use clap::Args as _;
+    VerifyArgs::augment_args(clap::Command::new("verify"))
+        .bin_name("canary verify")
+        .display_name("canary-verify")
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    if let Some(parsed) = parse_verify_alone(&argv) {
+        return match parsed {
+            Ok(args) => verify(&args),
+            Err(e) => e.exit(),
+        };
+    }
+    let cli = Cli::parse_from(argv);
     match cli.command {
         Command::Verify(args) => verify(&args),
         Command::Show(args) => show::run(&args),
@@ -335,6 +368,125 @@ fn main() -> ExitCode {
             }
             let _ = std::io::Write::write_all(&mut std::io::stdout(), &out);
             ExitCode::SUCCESS
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the full tree makes of `args`: the parsed command or the error.
+    fn via_tree(args: &[&str]) -> String {
+        match Cli::try_parse_from(args) {
+            Ok(cli) => format!("{:?}", cli.command),
+            Err(e) => format!("{:?}: {}", e.kind(), e.render()),
+        }
+    }
+
+    /// What the `verify`-alone path makes of the same `args`.
+    fn alone(args: &[&str]) -> String {
+        let argv: Vec<OsString> = args.iter().map(OsString::from).collect();
+        match parse_verify_alone(&argv) {
+            None => "full tree".to_owned(),
+            Some(Ok(a)) => format!("{:?}", Command::Verify(a)),
+            Some(Err(e)) => format!("{:?}: {}", e.kind(), e.render()),
+        }
+    }
+
+    #[test]
+    fn verify_alone_parses_like_the_full_tree() {
+        let cases: &[&[&str]] = &[
+            &["canary", "verify", "site/"],
+            &[
+                "canary",
+                "verify",
+                "a.json",
+                "example.org",
+                "--trust",
+                "t.toml",
+                "--history",
+            ],
+            &[
+                "canary",
+                "verify",
+                "x",
+                "--key",
+                "a.pub",
+                "--issuer",
+                "example.org",
+                "-q",
+            ],
+            &[
+                "canary",
+                "verify",
+                "x",
+                "--at",
+                "2026-11-27T00:00:00Z",
+                "--max-age",
+                "30d",
+            ],
+            &[
+                "canary",
+                "verify",
+                "x",
+                "--format",
+                "json",
+                "--deny-warnings",
+                "--incidents",
+            ],
+            &[
+                "canary",
+                "verify",
+                "x",
+                "--timeout",
+                "7",
+                "--proxy",
+                "socks5h://127.0.0.1:9050",
+            ],
+            &[
+                "canary",
+                "verify",
+                "x",
+                "--ca-cert",
+                "a.pem",
+                "--ca-cert",
+                "b.pem",
+            ],
+            &["canary", "verify", "--", "--odd-name"],
+            // Errors: the same kind and the same text.
+            &["canary", "verify"],
+            &["canary", "verify", "--help"],
+            &["canary", "verify", "-h"],
+            &["canary", "verify", "--version"],
+            &["canary", "verify", "x", "--bogus"],
+            &["canary", "verify", "x", "--format", "xml"],
+            &["canary", "verify", "x", "--at", "yesterday"],
+            &["canary", "verify", "x", "--max-age", "-3d"],
+            &["canary", "verify", "x", "--timeout", "0"],
+            &["canary", "verify", "x", "--state", "s", "--no-state"],
+            &["canary", "verify", "x", "--trust"],
+        ];
+        for case in cases {
+            let (tree, lean) = (via_tree(case), alone(case));
+            assert_eq!(lean, tree, "{case:?}");
+        }
+        // Not vacuous: help and errors name the subcommand as the tree does.
+        assert!(alone(&["canary", "verify", "-h"]).contains("Usage: canary verify [OPTIONS]"));
+        assert!(alone(&["canary", "verify"]).starts_with("MissingRequiredArgument"));
+    }
+
+    #[test]
+    fn only_verify_takes_the_lean_path() {
+        for case in [
+            &["canary"][..],
+            &["canary", "show", "x"],
+            &["canary", "verif", "x"],
+            &["canary", "--help"],
+            &["canary", "help", "verify"],
+            &["canary", "--version", "verify"],
+        ] {
+            assert_eq!(alone(case), "full tree", "{case:?}");
         }
     }
 }

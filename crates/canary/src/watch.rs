@@ -319,15 +319,8 @@ pub fn run(args: &Args) -> ExitCode {
         .and_then(|j| j.settings.state_dir.as_ref())
         .map(|d| d.join("http-cache"));
     let total = jobs.len();
-    let progress =
-        (args.format == WatchFormat::Human && std::io::stderr().is_terminal()).then(|| {
-            let bar = indicatif::ProgressBar::new(total as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} issuers {msg}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            bar
-        });
+    let mut progress = (args.format == WatchFormat::Human && std::io::stderr().is_terminal())
+        .then(|| Progress::start(total));
 
     // A fixed pool of workers, each with its own HTTP client; one slow
     // issuer holds one worker for at most its own timeout.
@@ -357,9 +350,8 @@ pub fn run(args: &Args) -> ExitCode {
         for (index, result) in rx {
             match result {
                 Ok(w) => {
-                    if let Some(bar) = &progress {
-                        bar.inc(1);
-                        bar.set_message(escape(&w.name));
+                    if let Some(bar) = &mut progress {
+                        bar.advance(&escape(&w.name));
                     }
                     results.push((index, w));
                 }
@@ -374,11 +366,73 @@ pub fn run(args: &Args) -> ExitCode {
         return usage_error(&m);
     }
     if let Some(bar) = progress {
-        bar.finish_and_clear();
+        bar.finish();
     }
     results.sort_by_key(|(i, _)| *i);
     let watched: Vec<Watched> = results.into_iter().map(|(_, w)| w).collect();
     report(args, now, &watched)
+}
+
+/// A one-line progress bar on standard error, drawn only on a terminal:
+/// `[######--------------] 12/40 issuers example.org`.
+struct Progress {
+    done: usize,
+    total: usize,
+}
+
+impl Progress {
+    fn start(total: usize) -> Self {
+        let p = Self { done: 0, total };
+        p.draw("");
+        p
+    }
+
+    /// One more issuer checked; `name` is already escaped.
+    fn advance(&mut self, name: &str) {
+        self.done += 1;
+        self.draw(name);
+    }
+
+    fn draw(&self, name: &str) {
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r\x1b[2K{}",
+            progress_line(self.done, self.total, name)
+        );
+        let _ = err.flush();
+    }
+
+    /// Clears the line, so the report starts on a clean one.
+    fn finish(self) {
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r\x1b[2K");
+        let _ = err.flush();
+    }
+}
+
+/// The text of the progress line: a 20-cell bar, the count, and the last
+/// issuer's name cut to 30 characters so the line does not wrap on a terminal
+/// of 80 columns (up to 99,999 issuers).
+fn progress_line(done: usize, total: usize, name: &str) -> String {
+    const CELLS: usize = 20;
+    const NAME: usize = 30;
+    let filled = match total {
+        0 => CELLS,
+        t => done.min(t) * CELLS / t,
+    };
+    let mut shown: String = name.chars().take(NAME).collect();
+    if name.chars().nth(NAME).is_some() {
+        shown.pop();
+        shown.push('…');
+    }
+    format!(
+        "[{}{}] {done}/{total} issuers {shown}",
+        "#".repeat(filled),
+        "-".repeat(CELLS - filled)
+    )
+    .trim_end()
+    .to_owned()
 }
 
 fn first_problem(w: &Watched, deny_warnings: bool) -> String {
@@ -603,4 +657,39 @@ fn prometheus(now: Timestamp, watched: &[Watched], deny: bool) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::progress_line;
+
+    #[test]
+    fn the_progress_line_fills_in_proportion() {
+        assert_eq!(
+            progress_line(0, 40, ""),
+            "[--------------------] 0/40 issuers"
+        );
+        assert_eq!(
+            progress_line(10, 40, "example.org"),
+            "[#####---------------] 10/40 issuers example.org"
+        );
+        assert_eq!(
+            progress_line(40, 40, "z.example"),
+            "[####################] 40/40 issuers z.example"
+        );
+        // Never more than full, and an empty list is done at once.
+        assert!(progress_line(41, 40, "").starts_with("[####################] 41/40"));
+        assert!(progress_line(0, 0, "").starts_with("[####################] 0/0"));
+    }
+
+    #[test]
+    fn long_names_are_cut_so_the_line_does_not_wrap() {
+        let name = "a".repeat(100);
+        let line = progress_line(99_999, 99_999, &name);
+        assert!(line.ends_with(&format!(" {}…", "a".repeat(29))), "{line}");
+        assert!(line.chars().count() <= 80, "{} chars", line.chars().count());
+        // Exactly 30 characters are shown whole.
+        let thirty = "b".repeat(30);
+        assert!(progress_line(1, 2, &thirty).ends_with(&format!(" {thirty}")));
+    }
 }
