@@ -128,12 +128,102 @@ pub fn check_link(prev: &VerifiedStatement, next: &VerifiedStatement) -> Result<
 /// the way is reported, naming the sequence where it happened.
 ///
 /// The first statement must be sequence 1, or `start` must describe the
-/// statement just before it (state from an earlier run).
+/// statement just before it (state from an earlier run). [`HistoryWalk`] does
+/// the same one statement at a time.
 pub fn verify_history(start: Option<&State>, chain: &[VerifiedStatement]) -> Vec<Finding> {
     let mut findings = Vec::new();
     let Some(first) = chain.first() else {
         return findings;
     };
+    check_first(start, first, &mut findings);
+    for pair in chain.windows(2) {
+        let [prev, item] = pair else { continue };
+        if !check_step(prev, item, &mut findings) {
+            break;
+        }
+    }
+    findings
+}
+
+/// [`verify_history`] fed one statement at a time, in sequence order, keeping
+/// only the last one: memory stays the same for an archive of any length.
+///
+/// ```
+/// # use canary_core::{HistoryWalk, VerifiedStatement};
+/// # fn walk(archive: impl Iterator<Item = VerifiedStatement>) {
+/// let mut walk = HistoryWalk::new(None);
+/// for statement in archive {
+///     if !walk.push(statement) {
+///         break; // a broken link: nothing after it belongs to this history
+///     }
+/// }
+/// let findings = walk.finish();
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct HistoryWalk<'a> {
+    start: Option<&'a State>,
+    last: Option<VerifiedStatement>,
+    findings: Vec<Finding>,
+    broken: bool,
+    count: usize,
+}
+
+impl<'a> HistoryWalk<'a> {
+    /// A walk from sequence 1, or from the statement `start` describes.
+    #[must_use]
+    pub fn new(start: Option<&'a State>) -> Self {
+        Self {
+            start,
+            last: None,
+            findings: Vec::new(),
+            broken: false,
+            count: 0,
+        }
+    }
+
+    /// Checks `next` against the statement before it. False once a link is
+    /// broken: later statements are ignored, as nothing is known to belong
+    /// to this history past that point.
+    pub fn push(&mut self, next: VerifiedStatement) -> bool {
+        if self.broken {
+            return false;
+        }
+        match &self.last {
+            None => check_first(self.start, &next, &mut self.findings),
+            Some(prev) => {
+                if !check_step(prev, &next, &mut self.findings) {
+                    self.broken = true;
+                    return false;
+                }
+            }
+        }
+        self.count += 1;
+        self.last = Some(next);
+        true
+    }
+
+    /// Statements accepted so far (up to a broken link).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// True before the first statement.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Everything found, in sequence order.
+    #[must_use]
+    pub fn finish(self) -> Vec<Finding> {
+        self.findings
+    }
+}
+
+/// The checks on the first statement of a run.
+fn check_first(start: Option<&State>, first: &VerifiedStatement, findings: &mut Vec<Finding>) {
     match start {
         Some(state) => {
             findings.extend(state.check_successor(first));
@@ -153,16 +243,20 @@ pub fn verify_history(start: Option<&State>, chain: &[VerifiedStatement]) -> Vec
             }
         }
     }
-    for pair in chain.windows(2) {
-        let [prev, item] = pair else { continue };
-        if let Err(f) = check_link(prev, item) {
-            findings.push(f);
-            // Past a broken link nothing is known to belong to this history.
-            return findings;
-        }
-        findings.extend(compare_consecutive(prev.document(), item.document()));
+}
+
+/// One link; false when it is broken.
+fn check_step(
+    prev: &VerifiedStatement,
+    item: &VerifiedStatement,
+    findings: &mut Vec<Finding>,
+) -> bool {
+    if let Err(f) = check_link(prev, item) {
+        findings.push(f);
+        return false;
     }
-    findings
+    findings.extend(compare_consecutive(prev.document(), item.document()));
+    true
 }
 
 /// What a verifier remembers about an issuer between runs.

@@ -65,7 +65,9 @@ pub use document::{
     PayloadError, Statement, StatementItem, is_slug, parse_draft, parse_payload, to_payload,
 };
 pub use envelope::{Envelope, EnvelopeError, PayloadType, Signature, pae};
-pub use history::{State, check_link, compare_statements, statement_texts, verify_history};
+pub use history::{
+    HistoryWalk, State, check_link, compare_statements, statement_texts, verify_history,
+};
 pub use keys::{KeyError, KeyId, PublicKey, SigningKey};
 pub use policy::{PolicyError, TrustPolicy};
 pub use time::{TimeError, Timestamp, format_duration, parse_duration};

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 
 use canary_core::{
-    Compromise, Digest, Envelope, Finding, Impact, IncidentKind, IncidentRecord, IncidentStatus,
-    IncidentUpdate, KeyRotation, Measure, MeasureKind, Payload, PayloadError, PublicKey,
-    SigningKey, State, Statement, StatementItem, Timestamp, TrustPolicy, Verdict, Verified,
-    VerifyOptions, Zeroizing, parse_draft, to_payload, verify_document, verify_history,
-    verify_rotation, verify_statement,
+    Compromise, Digest, Envelope, Finding, HistoryWalk, Impact, IncidentKind, IncidentRecord,
+    IncidentStatus, IncidentUpdate, KeyRotation, Measure, MeasureKind, Payload, PayloadError,
+    PublicKey, SigningKey, State, Statement, StatementItem, Timestamp, TrustPolicy, Verdict,
+    Verified, VerifiedStatement, VerifyOptions, Zeroizing, parse_draft, to_payload,
+    verify_document, verify_history, verify_rotation, verify_statement,
 };
 
 const ISSUER: &str = "example.org";
@@ -262,6 +262,87 @@ fn history_continues_from_a_stored_state() {
     let state = State::record(&other[0], ts("2026-02-01T00:00:00Z"), 1);
     let foreign = verified(&statement(2, Some(Digest::of(b"x")), PROMISES));
     assert_eq!(codes(&verify_history(Some(&state), &[foreign])), ["fork"]);
+}
+
+/// The findings of [`HistoryWalk`] fed `chain` one by one, and how many
+/// statements it accepted.
+fn walked(
+    start: Option<&State>,
+    chain: &[canary_core::VerifiedStatement],
+) -> (Vec<Finding>, usize) {
+    let mut walk = HistoryWalk::new(start);
+    for item in chain {
+        if !walk.push(item.clone()) {
+            break;
+        }
+    }
+    let n = walk.len();
+    (walk.finish(), n)
+}
+
+#[test]
+fn a_walk_one_statement_at_a_time_finds_what_verify_history_finds() {
+    let c = chain(5);
+    let removed = verified(&statement(6, Some(c[4].digest()), &PROMISES[1..]));
+    let after_removed = verified(&statement(7, Some(removed.digest()), &PROMISES[1..]));
+    let wrong_link = verified(&statement(6, Some(c[0].digest()), PROMISES));
+    let gap = verified(&statement(7, Some(c[4].digest()), PROMISES));
+    let state = State::record(&c[1], ts("2026-05-01T00:00:00Z"), 1);
+    let foreign_state = State::record(&chain(1)[0], ts("2026-02-01T00:00:00Z"), 1);
+    let foreign = verified(&statement(2, Some(Digest::of(b"x")), PROMISES));
+
+    let mut tripped = c.clone();
+    tripped.extend([removed, after_removed]);
+    let mut broken_then_more = c.clone();
+    broken_then_more.extend([wrong_link, gap.clone()]);
+    let mut gapped = c.clone();
+    gapped.push(gap);
+
+    // (start, statements, finding codes, statements accepted)
+    type Case<'a> = (
+        Option<&'a State>,
+        &'a [VerifiedStatement],
+        Vec<&'a str>,
+        usize,
+    );
+    let cases: Vec<Case<'_>> = vec![
+        (None, &c, vec![], 5),
+        (None, &[], vec![], 0),
+        (None, &tripped, vec!["statement-removed"], 7),
+        (None, &broken_then_more, vec!["broken-chain"], 5),
+        (None, &gapped, vec!["broken-chain"], 5),
+        (None, &c[1..], vec!["broken-chain"], 4),
+        (Some(&state), &c[2..], vec![], 3),
+        (
+            Some(&foreign_state),
+            std::slice::from_ref(&foreign),
+            vec!["fork"],
+            1,
+        ),
+    ];
+    for (i, (start, items, expected, accepted)) in cases.into_iter().enumerate() {
+        let (found, n) = walked(start, items);
+        assert_eq!(found, verify_history(start, items), "case {i}");
+        assert_eq!(codes(&found), expected, "case {i}");
+        assert_eq!(n, accepted, "case {i}: statements accepted");
+    }
+}
+
+#[test]
+fn a_walk_ignores_everything_after_a_broken_link() {
+    let c = chain(3);
+    let bad = verified(&statement(4, Some(c[0].digest()), PROMISES));
+    let mut walk = HistoryWalk::new(None);
+    assert!(walk.is_empty());
+    for item in &c {
+        assert!(walk.push(item.clone()));
+    }
+    assert!(!walk.push(bad));
+    // Even a statement that would follow the last good one is refused now.
+    let next = verified(&statement(4, Some(c[2].digest()), PROMISES));
+    assert!(!walk.push(next));
+    assert_eq!(walk.len(), 3);
+    assert_eq!(codes(&walk.finish()), ["broken-chain"]);
 }
 
 // ---------------------------------------------------------------- thresholds and panic keys

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use canary_core::{
-    Finding, IncidentRecord, State, Statement, TrustPolicy, Verdict, Verified, VerifiedStatement,
-    VerifyOptions, verify_document, verify_history, verify_rotation, verify_statement,
+    Finding, HistoryWalk, IncidentRecord, State, Statement, TrustPolicy, Verdict, Verified,
+    VerifiedStatement, VerifyOptions, verify_document, verify_rotation, verify_statement,
 };
 
 use crate::fetch::{DOCUMENT_CAP, FetchError, Fetcher, STATEMENT_CAP};
@@ -205,14 +205,22 @@ pub fn verify_source(
         // A jump of more than one: the archive shows whether the new
         // statement descends from the one seen (when it is available).
         if findings.is_empty() && sequence > state.sequence + 1 {
-            match read_chain(location, fetcher, &policies, state.sequence + 1, sequence) {
-                Ok(Some(mut chain)) => {
-                    chain.push(statement.clone());
+            let mut walk = HistoryWalk::new(Some(state));
+            match walk_archive(
+                location,
+                fetcher,
+                &policies,
+                state.sequence + 1,
+                sequence,
+                &mut walk,
+            ) {
+                Ok(true) => {
+                    walk.push(statement.clone());
                     outcome
                         .reasons
-                        .extend(verify_history(Some(state), &chain).iter().map(Reason::from));
+                        .extend(walk.finish().iter().map(Reason::from));
                 }
-                Ok(None) => {}
+                Ok(false) => {}
                 Err(r) => outcome.reasons.push(r),
             }
         }
@@ -220,15 +228,16 @@ pub fn verify_source(
 
     // Step 11: history.
     if settings.history {
-        match read_chain(location, fetcher, &policies, 1, sequence) {
-            Ok(Some(mut chain)) => {
-                chain.push(statement.clone());
+        let mut walk = HistoryWalk::new(None);
+        match walk_archive(location, fetcher, &policies, 1, sequence, &mut walk) {
+            Ok(true) => {
+                walk.push(statement.clone());
+                outcome.history_checked = Some(usize::try_from(sequence).unwrap_or(usize::MAX));
                 outcome
                     .reasons
-                    .extend(verify_history(None, &chain).iter().map(Reason::from));
-                outcome.history_checked = Some(chain.len());
+                    .extend(walk.finish().iter().map(Reason::from));
             }
-            Ok(None) => outcome.reasons.push(Reason::invalid(
+            Ok(false) => outcome.reasons.push(Reason::invalid(
                 "history-missing",
                 format!(
                     "the archive of {} is missing statements before sequence {sequence}",
@@ -265,41 +274,107 @@ pub fn verify_source(
     Ok(outcome)
 }
 
+/// Statements read, then verified together, per step of [`walk_archive`]:
+/// enough to keep every core busy, little enough that memory stays small
+/// whatever the length of the archive.
+const BATCH: u64 = 256;
+
 /// Reads and authenticates statements `from..to` (exclusive) from the
-/// archive. `Ok(None)` when one of them is absent.
-fn read_chain(
+/// archive, in order, and feeds them to `walk`. `Ok(false)` when one of them
+/// is absent.
+///
+/// The outcome is that of reading and verifying every statement one after
+/// the other: the first problem in sequence order wins, and link findings
+/// count only when every statement could be read and authenticated. Files are
+/// read in order (one connection for a remote archive); the signatures of a
+/// batch are checked on every core, as they do not depend on each other.
+fn walk_archive(
     location: &Location,
     fetcher: &mut Fetcher,
     policies: &[TrustPolicy],
     from: u64,
     to: u64,
-) -> Result<Option<Vec<VerifiedStatement>>, Reason> {
-    let mut chain = Vec::new();
-    for seq in from..to {
-        let rel = statement_path(seq);
-        let bytes = match location.read_archive(fetcher, &rel, STATEMENT_CAP) {
-            Ok(b) => b,
-            Err(ReadError::Absent(_)) => return Ok(None),
-            Err(e) => return Err(unreachable(&e)),
-        };
-        let verified = verify_any::<Statement>(&bytes, policies).map_err(|findings| {
-            Reason::invalid(
-                "broken-chain",
-                format!("archived statement {rel}: {}", join(&findings)),
-            )
-        })?;
-        if verified.document().sequence != seq {
-            return Err(Reason::invalid(
-                "broken-chain",
-                format!(
-                    "archived statement {rel} holds sequence {}",
-                    verified.document().sequence
-                ),
-            ));
+    walk: &mut HistoryWalk<'_>,
+) -> Result<bool, Reason> {
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let mut start = from;
+    while start < to {
+        let end = to.min(start.saturating_add(BATCH));
+        let mut batch = Vec::new();
+        // A file that cannot be read ends the walk, but only after the
+        // statements before it, which may hold an earlier problem.
+        let mut stop = None;
+        for seq in start..end {
+            match location.read_archive(fetcher, &statement_path(seq), STATEMENT_CAP) {
+                Ok(bytes) => batch.push(bytes),
+                Err(ReadError::Absent(_)) => {
+                    stop = Some(Ok(false));
+                    break;
+                }
+                Err(e) => {
+                    stop = Some(Err(unreachable(&e)));
+                    break;
+                }
+            }
         }
-        chain.push(verified);
+        for (seq, verified) in (start..).zip(verify_batch(&batch, policies, workers)) {
+            let verified = verified.map_err(|findings| {
+                Reason::invalid(
+                    "broken-chain",
+                    format!(
+                        "archived statement {}: {}",
+                        statement_path(seq),
+                        join(&findings)
+                    ),
+                )
+            })?;
+            if verified.document().sequence != seq {
+                return Err(Reason::invalid(
+                    "broken-chain",
+                    format!(
+                        "archived statement {} holds sequence {}",
+                        statement_path(seq),
+                        verified.document().sequence
+                    ),
+                ));
+            }
+            // Past a broken link the walk ignores the rest, but every file
+            // is still read and checked, as a missing one decides the outcome.
+            walk.push(verified);
+        }
+        if let Some(outcome) = stop {
+            return outcome;
+        }
+        start = end;
     }
-    Ok(Some(chain))
+    Ok(true)
+}
+
+/// [`verify_any`] over each of `batch`, in order, on up to `workers` threads.
+fn verify_batch(
+    batch: &[Vec<u8>],
+    policies: &[TrustPolicy],
+    workers: usize,
+) -> Vec<Result<VerifiedStatement, Vec<Finding>>> {
+    let one = |bytes: &Vec<u8>| verify_any::<Statement>(bytes, policies);
+    // Below a few statements a thread costs more than it saves.
+    if workers < 2 || batch.len() < 8 {
+        return batch.iter().map(one).collect();
+    }
+    let chunk = batch.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = batch
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                // A worker only panics on a bug; propagate it.
+                h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+            })
+            .collect()
+    })
 }
 
 fn join(findings: &[Finding]) -> String {

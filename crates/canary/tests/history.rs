@@ -229,6 +229,91 @@ fn foreign_or_forged_archive_file_is_invalid() {
         .reason("broken-chain");
 }
 
+/// Archives longer than one batch of the verifier (256 statements, whose
+/// signatures are checked on every core): the outcome is that of checking
+/// every statement in order, whatever batch a problem falls in.
+#[test]
+fn long_archives_give_the_first_problem_in_sequence_order() {
+    const N: u64 = 600;
+    let s = Scratch::new();
+    let docs = chain(N, |_| {});
+    let good = s.tree("good", &Tree::publish(&docs));
+    let out = verify([
+        good.as_str(),
+        "--trust",
+        &s.trust(),
+        "--at",
+        &fresh_at(N).to_string(),
+        "--no-state",
+        "--history",
+    ])
+    .run();
+    out.code(OK).stdout_has("history: 600 statements");
+
+    // A promise removed in the second batch is named there.
+    let removed = chain(N, |st| {
+        if st.sequence >= 400 {
+            st.statements.retain(|i| i.id != "no-gag-orders");
+        }
+    });
+    let dir = s.tree("removed", &Tree::publish(&removed));
+    let out = run(&s, &dir, fresh_at(N), &["--history"]);
+    out.code(TRIPPED)
+        .reason_says("statement-removed", "at sequence 400");
+    assert_eq!(out.reasons(), ["statement-removed"], "{}", out.stdout);
+
+    // A broken link in one batch and a missing file in a later one: the
+    // archive is incomplete, and links are not judged on part of it.
+    let mut site = Tree::publish(&chain(N, |st| {
+        if st.sequence == 300 {
+            st.previous = Some(Digest::of(b"elsewhere"));
+        }
+    }));
+    site.remove(&Tree::archived(550));
+    let dir = s.tree("broken-then-missing", &site);
+    let out = run(&s, &dir, fresh_at(N), &["--history"]);
+    out.code(INVALID);
+    assert_eq!(out.reasons(), ["history-missing"], "{}", out.stdout);
+
+    // A forged statement before a missing file of the same batch: the
+    // forgery is named.
+    let mut site = Tree::publish(&docs);
+    site.put(
+        &Tree::archived(10),
+        Doc::signed(docs[9].statement.clone(), &["mallory"]).envelope,
+    );
+    site.remove(&Tree::archived(200));
+    let dir = s.tree("forged-then-missing", &site);
+    let out = run(&s, &dir, fresh_at(N), &["--history"]);
+    out.code(INVALID)
+        .reason_says("broken-chain", "statements/000010.json");
+    assert_eq!(out.reasons(), ["broken-chain"], "{}", out.stdout);
+
+    // A missing file before a forged one, in the same batch: missing.
+    let mut site = Tree::publish(&docs);
+    site.remove(&Tree::archived(20));
+    site.put(
+        &Tree::archived(30),
+        Doc::signed(docs[29].statement.clone(), &["mallory"]).envelope,
+    );
+    let dir = s.tree("missing-then-forged", &site);
+    let out = run(&s, &dir, fresh_at(N), &["--history"]);
+    assert_eq!(out.reasons(), ["history-missing"], "{}", out.stdout);
+
+    // A broken link late in the last batch.
+    let dir = s.tree(
+        "late-break",
+        &Tree::publish(&chain(N, |st| {
+            if st.sequence == 599 {
+                st.issued_at = issued(1);
+            }
+        })),
+    );
+    run(&s, &dir, fresh_at(N), &["--history"])
+        .code(INVALID)
+        .reason_says("broken-chain", "issued_at");
+}
+
 /// Versions 1 and 2 of incident `email-sandbox`, and a statement 1 that
 /// lists version 2.
 fn with_incident() -> (IncidentRecord, IncidentRecord, Doc) {
