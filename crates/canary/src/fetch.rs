@@ -207,6 +207,14 @@ impl Fetcher {
                 .timeout(self.total_timeout())
                 .user_agent(concat!("canary/", env!("CARGO_PKG_VERSION")))
                 .no_proxy();
+            // The static release build (scripts/build-release) resolves names
+            // itself, from /etc/hosts and /etc/resolv.conf: glibc's resolver in
+            // a static binary loads NSS modules that must come from the very
+            // glibc it was linked with, which a copied binary cannot promise.
+            #[cfg(target_feature = "crt-static")]
+            {
+                builder = builder.hickory_dns(true);
+            }
             for path in &self.options.ca_certs {
                 let pem = std::fs::read(path).map_err(|e| {
                     anyhow::anyhow!("cannot read --ca-cert {}: {e}", path.display())
