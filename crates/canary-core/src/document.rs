@@ -80,21 +80,47 @@ pub enum PayloadError {
 /// compares against the bytes received; the document read is re-serialized
 /// only to refuse bytes that are not its own payload (see `encodes_as`).
 pub fn parse_payload<T: Payload>(bytes: &[u8]) -> Result<T, PayloadError> {
-    // Fast path: bytes that are certainly canonical are read straight into
-    // `T`. Anything else, including every error, goes the slow way below,
-    // which names the problem; both ways give the same document.
-    if json::is_canonical_fast(bytes)
-        && let Ok(doc) = serde_json::from_slice::<T>(bytes)
-        && encodes_as(&doc, bytes)
-    {
-        return doc
-            .validate()
-            .map(|()| doc)
-            .map_err(|errors| PayloadError::Invalid {
-                payload_type: T::PAYLOAD_TYPE,
-                errors,
-            });
+    match parse_payload_fast(bytes) {
+        Some(result) => result,
+        None => parse_payload_slow(bytes),
     }
+}
+
+/// The fast path of [`parse_payload`]: `None` unless the bytes are certainly
+/// canonical, read as a `T` and are its own payload; then the same result as
+/// [`parse_payload_slow`] (the document, or the rules it breaks). Anything
+/// else, including every error before the document's rules, is left to the
+/// slow path, which names the problem.
+///
+/// It reads the bytes once, builds no [`serde_json::Value`] and no canonical
+/// copy. Of the slow path's checks only `encodes_as` is done differently. On
+/// bytes that are canonical and read as a `T`, it fails only for a struct
+/// read from a JSON array (serde's derived `Deserialize` accepts `[field,
+/// ...]` for a struct); the rest it compares holds by construction: keys are
+/// each field's one name, in canonical order; absent optional fields stay
+/// absent and present ones present (there is no `null`); strings are
+/// written back with the same canonical escapes; integers have one form;
+/// timestamps, digests and keys are parsed strictly and written back in the
+/// one form they accept.
+///
+/// Two guards refuse structs read from arrays here. [`json::from_canonical`]
+/// hands a struct only an object. And the document must write as many JSON
+/// objects as the bytes hold, which does not depend on how `T` deserializes:
+/// in the payload types every JSON object is read as a struct (they hold no
+/// maps and no `Value`s, their enums are unit variants, written as strings,
+/// and unknown fields are refused, not skipped), and every struct was read
+/// from an object or from an array and is written back as an object; so the
+/// counts match exactly when no struct came from an array.
+fn parse_payload_fast<T: Payload>(bytes: &[u8]) -> Option<Result<T, PayloadError>> {
+    let (doc, objects) = json::from_canonical::<T>(bytes)?;
+    if json::objects_written(&doc) != Some(objects) {
+        return None;
+    }
+    Some(checked(doc))
+}
+
+/// [`parse_payload`] the long way: every step names its error.
+fn parse_payload_slow<T: Payload>(bytes: &[u8]) -> Result<T, PayloadError> {
     let value = json::parse_strict(bytes)?;
     let canonical = json::canonicalize(&value)?;
     if canonical != bytes {
@@ -114,6 +140,11 @@ pub fn parse_payload<T: Payload>(bytes: &[u8]) -> Result<T, PayloadError> {
                 .to_owned(),
         });
     }
+    checked(doc)
+}
+
+/// `doc` if it keeps the rules of its type, else every rule it breaks.
+fn checked<T: Payload>(doc: T) -> Result<T, PayloadError> {
     doc.validate().map_err(|errors| PayloadError::Invalid {
         payload_type: T::PAYLOAD_TYPE,
         errors,
@@ -165,14 +196,20 @@ pub fn to_payload<T: Payload>(doc: &T) -> Result<Vec<u8>, PayloadError> {
 /// A statement id or other identifier: lowercase ASCII letters and digits in
 /// groups joined by single hyphens (`no-warrants`), at most 64 characters.
 pub fn is_slug(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.split('-').all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
+    if s.is_empty() || s.len() > 64 {
+        return false;
+    }
+    // No group may be empty: no hyphen first, last or after another.
+    let mut after_hyphen = true;
+    for b in s.bytes() {
+        match b {
+            b'-' if after_hyphen => return false,
+            b'-' => after_hyphen = true,
+            b'a'..=b'z' | b'0'..=b'9' => after_hyphen = false,
+            _ => return false,
+        }
+    }
+    !after_hyphen
 }
 
 /// One promise in a canary, e.g. `no-warrants`.
@@ -288,11 +325,31 @@ fn check_slug(field: impl FnOnce() -> String, id: &str, errors: &mut Vec<FieldEr
     }
 }
 
-fn check_unique<'a>(field: &str, ids: impl Iterator<Item = &'a str>, errors: &mut Vec<FieldError>) {
-    let mut seen = BTreeSet::new();
-    for id in ids {
-        if !seen.insert(id) {
-            errors.push(FieldError::new(field, format!("id {id:?} appears twice")));
+/// One error for every id of `items` equal to an id before it.
+fn check_unique<T>(
+    field: &str,
+    items: &[T],
+    id: impl Fn(&T) -> &str,
+    errors: &mut Vec<FieldError>,
+) {
+    let mut duplicate = |id: &str| {
+        errors.push(FieldError::new(field, format!("id {id:?} appears twice")));
+    };
+    // Documents list a dozen ids or so: comparing each with those before it
+    // is quicker than building a set, and finds the same duplicates.
+    if items.len() <= 32 {
+        for (i, item) in items.iter().enumerate() {
+            let this = id(item);
+            if items[..i].iter().any(|before| id(before) == this) {
+                duplicate(this);
+            }
+        }
+    } else {
+        let mut seen = BTreeSet::new();
+        for item in items {
+            if !seen.insert(id(item)) {
+                duplicate(id(item));
+            }
         }
     }
 }
@@ -345,11 +402,7 @@ impl Payload for Statement {
                 ));
             }
         }
-        check_unique(
-            "statements",
-            self.statements.iter().map(|s| s.id.as_str()),
-            &mut errors,
-        );
+        check_unique("statements", &self.statements, |s| &s.id, &mut errors);
         if let Some(incidents) = &self.incidents {
             for (i, r) in incidents.iter().enumerate() {
                 check_slug(|| format!("incidents[{i}].id"), &r.id, &mut errors);
@@ -360,11 +413,7 @@ impl Payload for Statement {
                     ));
                 }
             }
-            check_unique(
-                "incidents",
-                incidents.iter().map(|r| r.id.as_str()),
-                &mut errors,
-            );
+            check_unique("incidents", incidents, |r| &r.id, &mut errors);
         }
         if let Some(f) = &self.freshness {
             check_freshness(f, self.issued_at, &mut errors);
@@ -669,11 +718,7 @@ impl Payload for IncidentRecord {
         for (i, c) in self.affected.iter().enumerate() {
             check_slug(|| format!("affected[{i}]"), c, &mut errors);
         }
-        check_unique(
-            "affected",
-            self.affected.iter().map(String::as_str),
-            &mut errors,
-        );
+        check_unique("affected", &self.affected, |c| c, &mut errors);
         match (self.status, self.resolved_at) {
             (IncidentStatus::Resolved, None) => {
                 errors.push(FieldError::new(
@@ -829,5 +874,90 @@ mod tests {
                 String::from_utf8_lossy(bytes),
             );
         }
+    }
+
+    /// The fast path answers for canonical documents (valid or not), never
+    /// for structs written as arrays, and whenever it answers it answers as
+    /// the slow path: over the valid statement, the arrays of the test above
+    /// and every single-byte mutation of a statement.
+    #[test]
+    fn fast_path_answers_only_as_the_slow_path() {
+        let statement = Statement {
+            issuer: "example.org".into(),
+            sequence: 2,
+            issued_at: "2026-10-01T00:00:00Z".parse().expect("timestamp"),
+            next_due: "2026-12-30T00:00:00Z".parse().expect("timestamp"),
+            expires_at: "2027-01-13T00:00:00Z".parse().expect("timestamp"),
+            statements: vec![StatementItem {
+                id: "no-warrants".into(),
+                text: "We \"never\" got one.\n\u{1}".into(),
+            }],
+            previous: Some(Digest::of(b"1")),
+            incidents: Some(vec![IncidentRef {
+                id: "x".into(),
+                version: 1,
+                digest: Digest::of(b"x"),
+            }]),
+            freshness: Some(Freshness {
+                bitcoin: None,
+                headlines: Some(vec!["h".into()]),
+            }),
+            notes: Some("n".into()),
+            is_final: Some(false),
+        };
+        let valid = to_payload(&statement).expect("valid");
+        assert_eq!(
+            parse_payload_fast::<Statement>(&valid),
+            Some(Ok(statement.clone()))
+        );
+        // Canonical and of the schema, but breaking a rule: answered too.
+        let mut value = json::parse_strict(&valid).expect("strict");
+        value["sequence"] = 1.into();
+        let invalid = json::canonicalize(&value).expect("canonical");
+        let answer = parse_payload_fast::<Statement>(&invalid);
+        assert!(matches!(answer, Some(Err(PayloadError::Invalid { .. }))));
+        assert_eq!(answer, Some(parse_payload_slow::<Statement>(&invalid)));
+        // Structs as arrays: left to the slow path.
+        value["sequence"] = 2.into();
+        value["statements"] = serde_json::json!([["no-warrants", "No."]]);
+        let arrays = json::canonicalize(&value).expect("canonical");
+        assert_eq!(parse_payload_fast::<Statement>(&arrays), None);
+        assert!(parse_payload_slow::<Statement>(&arrays).is_err());
+
+        let alphabet = b"\"\\{}[],:019azbtnu -.eE\n\x00\x1f\x7f\xc3\xa9\xff";
+        let mut answered = 0;
+        for i in 0..=valid.len() {
+            let mut variants = Vec::new();
+            if i < valid.len() {
+                let mut d = valid.clone();
+                d.remove(i);
+                variants.push(d);
+            }
+            for &b in alphabet {
+                let mut ins = valid.clone();
+                ins.insert(i, b);
+                variants.push(ins);
+                if i < valid.len() {
+                    let mut rep = valid.clone();
+                    rep[i] = b;
+                    variants.push(rep);
+                }
+            }
+            for v in &variants {
+                if let Some(fast) = parse_payload_fast::<Statement>(v) {
+                    answered += 1;
+                    assert_eq!(
+                        fast,
+                        parse_payload_slow::<Statement>(v),
+                        "{}",
+                        String::from_utf8_lossy(v)
+                    );
+                }
+            }
+        }
+        assert!(
+            answered > 300,
+            "the fast path answered only {answered} times"
+        );
     }
 }
