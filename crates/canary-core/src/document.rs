@@ -77,8 +77,10 @@ pub enum PayloadError {
 
 /// Parses payload bytes as `T`: strict JSON, then the canonical-bytes check,
 /// then the schema and the document's own rules. The canonical check
-/// compares against the bytes received; the document read is re-serialized
-/// only to refuse bytes that are not its own payload (see `encodes_as`).
+/// compares against the bytes received; bytes that are not the payload of
+/// the document they decode to (a struct written as an array) are refused
+/// too. Canonical payloads take a one-pass fast path; everything else, and
+/// every error, the strict path that names the problem, with the same result.
 pub fn parse_payload<T: Payload>(bytes: &[u8]) -> Result<T, PayloadError> {
     match parse_payload_fast(bytes) {
         Some(result) => result,

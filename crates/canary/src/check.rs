@@ -274,9 +274,12 @@ pub fn verify_source(
     Ok(outcome)
 }
 
-/// Statements read, then verified together, per step of [`walk_archive`]:
-/// enough to keep every core busy, little enough that memory stays small
-/// whatever the length of the archive.
+/// Statements of a local archive read, then verified together, per step of
+/// [`walk_archive`]: enough to keep every core busy, little enough that
+/// memory stays small (at most this many files at once) whatever the length
+/// of the archive. A remote archive goes one statement at a time, as each
+/// fetch costs far more than a signature, and nothing is fetched past the
+/// first statement that fails.
 const BATCH: u64 = 256;
 
 /// Reads and authenticates statements `from..to` (exclusive) from the
@@ -297,9 +300,13 @@ fn walk_archive(
     walk: &mut HistoryWalk<'_>,
 ) -> Result<bool, Reason> {
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let batch_len = match location {
+        Location::Local { .. } => BATCH,
+        Location::Remote { .. } => 1,
+    };
     let mut start = from;
     while start < to {
-        let end = to.min(start.saturating_add(BATCH));
+        let end = to.min(start.saturating_add(batch_len));
         let mut batch = Vec::new();
         // A file that cannot be read ends the walk, but only after the
         // statements before it, which may hold an earlier problem.
@@ -363,15 +370,22 @@ fn verify_batch(
     }
     let chunk = batch.len().div_ceil(workers);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = batch
+        // A part whose thread cannot be started (a process or memory limit)
+        // is checked here instead.
+        let parts: Vec<_> = batch
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
+            .map(|part| {
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, move || part.iter().map(one).collect::<Vec<_>>())
+                    .map_err(|_| part)
+            })
             .collect();
-        handles
+        parts
             .into_iter()
-            .flat_map(|h| {
+            .flat_map(|p| match p {
                 // A worker only panics on a bug; propagate it.
-                h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+                Ok(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                Err(part) => part.iter().map(one).collect(),
             })
             .collect()
     })

@@ -207,13 +207,11 @@ impl Fetcher {
                 .timeout(self.total_timeout())
                 .user_agent(concat!("canary/", env!("CARGO_PKG_VERSION")))
                 .no_proxy();
-            // The static release build (scripts/build-release) resolves names
-            // itself, from /etc/hosts and /etc/resolv.conf: glibc's resolver in
-            // a static binary loads NSS modules that must come from the very
-            // glibc it was linked with, which a copied binary cannot promise.
+            // Static builds resolve names without glibc's NSS (see system_dns).
             #[cfg(target_feature = "crt-static")]
             {
-                builder = builder.hickory_dns(true);
+                builder = builder
+                    .dns_resolver(std::sync::Arc::new(crate::system_dns::SystemDns::default()));
             }
             for path in &self.options.ca_certs {
                 let pem = std::fs::read(path).map_err(|e| {

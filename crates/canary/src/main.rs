@@ -34,6 +34,8 @@ mod pins;
 mod show;
 mod source;
 mod state;
+#[cfg(target_feature = "crt-static")]
+mod system_dns;
 mod trust;
 mod watch;
 
@@ -329,16 +331,23 @@ fn parse_verify_alone(argv: &[OsString]) -> Option<Result<VerifyArgs, clap::Erro
     if argv.get(1).map(OsString::as_os_str) != Some(OsStr::new("verify")) {
         return None;
     }
-    let matches = verify_command().try_get_matches_from(argv.iter().skip(1));
+    // The program name as clap takes it from argv[0] for the full tree.
+    let program = argv
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .and_then(OsStr::to_str)
+        .unwrap_or("canary");
+    let matches = verify_command(program).try_get_matches_from(argv.iter().skip(1));
     Some(matches.and_then(|m| VerifyArgs::from_arg_matches(&m)))
 }
 
-/// The `verify` subcommand as the full tree builds it.
-fn verify_command() -> clap::Command {
+/// The `verify` subcommand as the full tree builds it, for a program called
+/// `program`.
+fn verify_command(program: &str) -> clap::Command {
     use clap::Args as _;
     VerifyArgs::augment_args(clap::Command::new("verify"))
-        .bin_name("canary verify")
-        .display_name("canary-verify")
+        .bin_name(format!("{program} verify"))
+        .display_name(format!("{program}-verify"))
 }
 
 fn main() -> ExitCode {
@@ -470,6 +479,14 @@ mod tests {
         for case in cases {
             let (tree, lean) = (via_tree(case), alone(case));
             assert_eq!(lean, tree, "{case:?}");
+        }
+        // Under another program name (a symlink, a renamed binary) too.
+        for case in [
+            &["/usr/local/bin/canary-2", "verify"][..],
+            &["./cnry", "verify", "-h"],
+            &["cnry", "verify", "x", "--bogus"],
+        ] {
+            assert_eq!(alone(case), via_tree(case), "{case:?}");
         }
         // Not vacuous: help and errors name the subcommand as the tree does.
         assert!(alone(&["canary", "verify", "-h"]).contains("Usage: canary verify [OPTIONS]"));

@@ -362,11 +362,10 @@ pub fn run(args: &Args) -> ExitCode {
         }
         usage
     });
+    // The progress line is cleared before anything else is printed.
+    drop(progress);
     if let Some(m) = usage {
         return usage_error(&m);
-    }
-    if let Some(bar) = progress {
-        bar.finish();
     }
     results.sort_by_key(|(i, _)| *i);
     let watched: Vec<Watched> = results.into_iter().map(|(_, w)| w).collect();
@@ -402,9 +401,12 @@ impl Progress {
         );
         let _ = err.flush();
     }
+}
 
-    /// Clears the line, so the report starts on a clean one.
-    fn finish(self) {
+impl Drop for Progress {
+    /// Clears the line, so what follows (the report, or an error) starts on
+    /// a clean one.
+    fn drop(&mut self) {
         let mut err = std::io::stderr().lock();
         let _ = write!(err, "\r\x1b[2K");
         let _ = err.flush();
