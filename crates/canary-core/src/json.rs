@@ -497,41 +497,8 @@ impl<'de> Deserializer<'de> for &mut Canonical<'de> {
         visitor.visit_newtype_struct(self)
     }
 
-    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Declined> {
-        self.deserialize_any(visitor)
-    }
-
-    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Declined> {
-        self.deserialize_any(visitor)
-    }
-
-    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Declined> {
-        self.deserialize_any(visitor)
-    }
-
-    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Declined> {
-        self.deserialize_any(visitor)
-    }
-
-    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Declined> {
-        self.deserialize_any(visitor)
-    }
-
-    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Declined> {
-        self.deserialize_any(visitor)
-    }
-
-    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Declined> {
-        self.deserialize_any(visitor)
-    }
-
-    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Declined> {
-        self.deserialize_any(visitor)
-    }
-
-    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Declined> {
-        self.deserialize_any(visitor)
-    }
+    // Booleans and integers are what they are; `T` decides if it wants them.
+    serde::forward_to_deserialize_any! { bool u8 u16 u32 u64 i8 i16 i32 i64 }
 
     // What no payload type asks for is declined, not guessed at.
 
