@@ -814,49 +814,29 @@ impl Serializer for &mut ObjectCounter {
     }
 }
 
-impl ser::SerializeSeq for &mut ObjectCounter {
-    type Ok = ();
-    type Error = serde_json::Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<(), Self::Error> {
-        Ok(())
-    }
+/// The parts of the counter that hold a list of values: each is counted
+/// through, in turn.
+macro_rules! count_through_elements {
+    ($($part:ident :: $method:ident),* $(,)?) => {$(
+        impl ser::$part for &mut ObjectCounter {
+            type Ok = ();
+            type Error = serde_json::Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
+                value.serialize(&mut **self)
+            }
+            fn end(self) -> Result<(), Self::Error> {
+                Ok(())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for &mut ObjectCounter {
-    type Ok = ();
-    type Error = serde_json::Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<(), Self::Error> {
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleStruct for &mut ObjectCounter {
-    type Ok = ();
-    type Error = serde_json::Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<(), Self::Error> {
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleVariant for &mut ObjectCounter {
-    type Ok = ();
-    type Error = serde_json::Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<(), Self::Error> {
-        Ok(())
-    }
-}
+count_through_elements!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field,
+);
 
 impl ser::SerializeMap for &mut ObjectCounter {
     type Ok = ();
