@@ -205,22 +205,17 @@ pub fn verify_source(
         // A jump of more than one: the archive shows whether the new
         // statement descends from the one seen (when it is available).
         if findings.is_empty() && sequence > state.sequence + 1 {
-            let mut walk = HistoryWalk::new(Some(state));
-            match walk_archive(
+            let walked = history_to(
+                &statement,
+                Some(state),
+                state.sequence + 1,
                 location,
                 fetcher,
                 &policies,
-                state.sequence + 1,
-                sequence,
-                &mut walk,
-            ) {
-                Ok(true) => {
-                    walk.push(statement.clone());
-                    outcome
-                        .reasons
-                        .extend(walk.finish().iter().map(Reason::from));
-                }
-                Ok(false) => {}
+            );
+            match walked {
+                Ok(Some(findings)) => outcome.reasons.extend(findings.iter().map(Reason::from)),
+                Ok(None) => {}
                 Err(r) => outcome.reasons.push(r),
             }
         }
@@ -228,16 +223,12 @@ pub fn verify_source(
 
     // Step 11: history.
     if settings.history {
-        let mut walk = HistoryWalk::new(None);
-        match walk_archive(location, fetcher, &policies, 1, sequence, &mut walk) {
-            Ok(true) => {
-                walk.push(statement.clone());
+        match history_to(&statement, None, 1, location, fetcher, &policies) {
+            Ok(Some(findings)) => {
                 outcome.history_checked = Some(usize::try_from(sequence).unwrap_or(usize::MAX));
-                outcome
-                    .reasons
-                    .extend(walk.finish().iter().map(Reason::from));
+                outcome.reasons.extend(findings.iter().map(Reason::from));
             }
-            Ok(false) => outcome.reasons.push(Reason::invalid(
+            Ok(None) => outcome.reasons.push(Reason::invalid(
                 "history-missing",
                 format!(
                     "the archive of {} is missing statements before sequence {sequence}",
@@ -272,6 +263,26 @@ pub fn verify_source(
     }
     outcome.statement = Some(statement);
     Ok(outcome)
+}
+
+/// The history from archived statement `from` up to `latest`, walked from
+/// `start` (the state of an earlier run, or none for sequence 1): its
+/// findings, or `Ok(None)` when an archived statement is absent.
+fn history_to(
+    latest: &VerifiedStatement,
+    start: Option<&State>,
+    from: u64,
+    location: &Location,
+    fetcher: &mut Fetcher,
+    policies: &[TrustPolicy],
+) -> Result<Option<Vec<Finding>>, Reason> {
+    let mut walk = HistoryWalk::new(start);
+    let to = latest.document().sequence;
+    if !walk_archive(location, fetcher, policies, from, to, &mut walk)? {
+        return Ok(None);
+    }
+    walk.push(latest.clone());
+    Ok(Some(walk.finish()))
 }
 
 /// Statements of a local archive read, then verified together, per step of
