@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::digest::Digest;
-use crate::document::Statement;
+use crate::document::{IncidentRecord, Statement};
 use crate::time::Timestamp;
 use crate::verify::{Finding, VerifiedStatement};
 
@@ -72,92 +72,192 @@ pub fn statement_texts(statement: &Statement) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Checks that `next` directly follows `prev`: `previous` names `prev`'s
-/// digest, the sequence is exactly one higher, and the date strictly later.
-pub fn check_link(prev: &VerifiedStatement, next: &VerifiedStatement) -> Result<(), Finding> {
-    let (p, n) = (prev.document(), next.document());
-    let broken = |reason: String| Finding::BrokenChain {
-        sequence: n.sequence,
-        reason,
-    };
-    if n.sequence != p.sequence.saturating_add(1) {
-        return Err(broken(format!(
-            "sequence {} does not follow sequence {}",
-            n.sequence, p.sequence
-        )));
+/// One way a document fails to continue the one before it: the field at
+/// fault and why. The signer shows these per field before signing; readers
+/// see them as [`Finding::BrokenChain`] or [`Finding::Incident`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkProblem {
+    /// The field at fault (`sequence`, `previous`, `issued_at`, `incidents`, `updates`, ...).
+    pub field: &'static str,
+    /// What is wrong.
+    pub reason: String,
+}
+
+fn link_problem(field: &'static str, reason: String) -> LinkProblem {
+    LinkProblem { field, reason }
+}
+
+/// Every way `next` fails to directly follow `prev` (whose payload digest
+/// is `prev_digest`): the sequence is exactly one higher, `previous` names
+/// `prev`, the date is strictly later, and no incident record once listed
+/// disappears or goes back a version (DESIGN §3.3, §5 step 11).
+pub fn statement_link_problems(
+    prev: &Statement,
+    prev_digest: Digest,
+    next: &Statement,
+) -> Vec<LinkProblem> {
+    let mut problems = Vec::new();
+    if next.sequence != prev.sequence.saturating_add(1) {
+        problems.push(link_problem(
+            "sequence",
+            format!(
+                "sequence {} does not follow sequence {}",
+                next.sequence, prev.sequence
+            ),
+        ));
+        return problems;
     }
-    if n.previous != Some(prev.digest()) {
-        return Err(broken(format!(
-            "previous is {}, but sequence {} has digest {}",
-            n.previous
-                .map_or_else(|| "absent".to_owned(), |d| d.to_string()),
-            p.sequence,
-            prev.digest()
-        )));
+    if next.previous != Some(prev_digest) {
+        problems.push(link_problem(
+            "previous",
+            format!(
+                "must be {prev_digest} (the digest of statement {}), not {}",
+                prev.sequence,
+                next.previous
+                    .map_or_else(|| "absent".to_owned(), |d| d.to_string()),
+            ),
+        ));
     }
-    if n.issued_at <= p.issued_at {
-        return Err(broken(format!(
-            "issued_at {} is not after the previous statement's {}",
-            n.issued_at, p.issued_at
-        )));
+    if next.issued_at <= prev.issued_at {
+        problems.push(link_problem(
+            "issued_at",
+            format!(
+                "must be after the previous statement's {}, not {}",
+                prev.issued_at, next.issued_at
+            ),
+        ));
     }
-    // An incident record once listed never disappears or goes back a version.
-    let listed = n.incidents.as_deref().unwrap_or_default();
-    for old in p.incidents.as_deref().unwrap_or_default() {
+    let listed = next.incidents.as_deref().unwrap_or_default();
+    for old in prev.incidents.as_deref().unwrap_or_default() {
         match listed.iter().find(|r| r.id == old.id) {
             Some(r) if r.version >= old.version => {}
-            Some(r) => {
-                return Err(broken(format!(
+            Some(r) => problems.push(link_problem(
+                "incidents",
+                format!(
                     "incident {:?} goes back from version {} to {}",
                     old.id, old.version, r.version
-                )));
-            }
-            None => {
-                return Err(broken(format!(
+                ),
+            )),
+            None => problems.push(link_problem(
+                "incidents",
+                format!(
                     "incident {:?}, listed at sequence {}, is no longer listed",
-                    old.id, p.sequence
-                )));
-            }
+                    old.id, prev.sequence
+                ),
+            )),
         }
     }
-    Ok(())
+    problems
+}
+
+/// Checks that `next` directly follows `prev` ([`statement_link_problems`]):
+/// the first problem, as a finding.
+pub fn check_link(prev: &VerifiedStatement, next: &VerifiedStatement) -> Result<(), Finding> {
+    match statement_link_problems(prev.document(), prev.digest(), next.document())
+        .into_iter()
+        .next()
+    {
+        None => Ok(()),
+        Some(p) => Err(Finding::BrokenChain {
+            sequence: next.document().sequence,
+            reason: format!("{}: {}", p.field, p.reason),
+        }),
+    }
+}
+
+/// Every way incident version `next` fails to continue `prev` (the version
+/// before it with its payload digest, or `None` for version 1): the same
+/// id, exactly the next version, `previous` naming it (absent for version
+/// 1), and an update timeline that only grows (DESIGN §3.4).
+pub fn incident_link_problems(
+    prev: Option<(&IncidentRecord, Digest)>,
+    next: &IncidentRecord,
+) -> Vec<LinkProblem> {
+    let mut problems = Vec::new();
+    let Some((prev, prev_digest)) = prev else {
+        if next.version != 1 {
+            problems.push(link_problem(
+                "version",
+                format!("must be 1 for the first version, not {}", next.version),
+            ));
+        } else if let Some(d) = next.previous {
+            problems.push(link_problem(
+                "previous",
+                format!("must be absent in version 1, not {d}"),
+            ));
+        }
+        return problems;
+    };
+    if next.id != prev.id {
+        problems.push(link_problem(
+            "id",
+            format!(
+                "is {:?}, but version {} is {:?}",
+                next.id, prev.version, prev.id
+            ),
+        ));
+    }
+    if next.version != prev.version.saturating_add(1) {
+        problems.push(link_problem(
+            "version",
+            format!("{} does not follow version {}", next.version, prev.version),
+        ));
+        return problems;
+    }
+    if next.previous != Some(prev_digest) {
+        problems.push(link_problem(
+            "previous",
+            format!(
+                "must be {prev_digest} (the digest of version {})",
+                prev.version
+            ),
+        ));
+    }
+    if !next.updates.starts_with(&prev.updates) {
+        problems.push(link_problem(
+            "updates",
+            format!(
+                "must keep every update of version {} and only add new ones",
+                prev.version
+            ),
+        ));
+    }
+    problems
 }
 
 /// Verifies a run of consecutive statements (each already verified on its
 /// own): every link holds, and every promise that disappears or changes along
-/// the way is reported, naming the sequence where it happened.
+/// the way is reported, naming the sequence where it happened, as are a
+/// `final` statement and a panic-key signature anywhere in the run.
 ///
 /// The first statement must be sequence 1, or `start` must describe the
 /// statement just before it (state from an earlier run). [`HistoryWalk`] does
 /// the same one statement at a time.
 pub fn verify_history(start: Option<&State>, chain: &[VerifiedStatement]) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    let Some(first) = chain.first() else {
-        return findings;
-    };
-    check_first(start, first, &mut findings);
-    for pair in chain.windows(2) {
-        let [prev, item] = pair else { continue };
-        if !check_step(prev, item, &mut findings) {
+    let mut walk = HistoryWalk::new(start);
+    for statement in chain {
+        if !walk.push(statement.clone()) {
             break;
         }
     }
-    findings
+    walk.finish(None)
 }
 
-/// [`verify_history`] fed one statement at a time, in sequence order, keeping
-/// only the last one: memory stays the same for an archive of any length.
+/// The history of an issuer fed one statement at a time, in sequence order,
+/// keeping only the last one: memory stays the same for an archive of any
+/// length. Every finding made is kept, also when the walk stops early at a
+/// missing or unauthentic statement (the most severe finding wins).
 ///
 /// ```
 /// # use canary_core::{HistoryWalk, VerifiedStatement};
-/// # fn walk(archive: impl Iterator<Item = VerifiedStatement>) {
+/// # fn walk(archive: impl Iterator<Item = VerifiedStatement>, latest: &VerifiedStatement) {
 /// let mut walk = HistoryWalk::new(None);
 /// for statement in archive {
 ///     if !walk.push(statement) {
-///         break; // a broken link: nothing after it belongs to this history
+///         break; // nothing after a broken link belongs to this history
 ///     }
 /// }
-/// let findings = walk.finish();
+/// let findings = walk.finish(Some(latest));
 /// # }
 /// ```
 #[derive(Debug)]
@@ -165,7 +265,7 @@ pub struct HistoryWalk<'a> {
     start: Option<&'a State>,
     last: Option<VerifiedStatement>,
     findings: Vec<Finding>,
-    broken: bool,
+    stopped: bool,
     count: usize,
 }
 
@@ -177,30 +277,99 @@ impl<'a> HistoryWalk<'a> {
             start,
             last: None,
             findings: Vec::new(),
-            broken: false,
+            stopped: false,
             count: 0,
         }
     }
 
-    /// Checks `next` against the statement before it. False once a link is
-    /// broken: later statements are ignored, as nothing is known to belong
-    /// to this history past that point.
+    /// The sequence the next statement must have.
+    #[must_use]
+    pub fn next_sequence(&self) -> u64 {
+        match (&self.last, self.start) {
+            (Some(last), _) => last.document().sequence.saturating_add(1),
+            (None, Some(state)) => state.sequence.saturating_add(1),
+            (None, None) => 1,
+        }
+    }
+
+    /// Checks an archived statement against the one before it, and records
+    /// a `final` flag or a panic-key signature on it. False once the walk
+    /// has stopped (a broken link): later statements are ignored, as nothing
+    /// is known to belong to this history past that point.
     pub fn push(&mut self, next: VerifiedStatement) -> bool {
-        if self.broken {
+        if !self.link(&next) {
+            return false;
+        }
+        let sequence = next.document().sequence;
+        if next.document().is_final() {
+            self.findings.push(Finding::ArchivedFinal { sequence });
+        }
+        self.findings.extend(
+            next.panic_signers()
+                .iter()
+                .map(|&keyid| Finding::ArchivedPanicKey { sequence, keyid }),
+        );
+        self.count += 1;
+        self.last = Some(next);
+        true
+    }
+
+    /// The link checks alone; false when the walk stops here.
+    fn link(&mut self, next: &VerifiedStatement) -> bool {
+        if self.stopped {
             return false;
         }
         match &self.last {
-            None => check_first(self.start, &next, &mut self.findings),
+            None => check_first(self.start, next, &mut self.findings),
             Some(prev) => {
-                if !check_step(prev, &next, &mut self.findings) {
-                    self.broken = true;
+                if !check_step(prev, next, &mut self.findings) {
+                    self.stopped = true;
                     return false;
                 }
             }
         }
-        self.count += 1;
-        self.last = Some(next);
         true
+    }
+
+    /// The archived statement at `sequence` did not verify: a panic-key
+    /// signature among `findings` still trips the canary; the walk stops.
+    pub fn push_unauthentic(&mut self, sequence: u64, findings: &[Finding]) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
+        for f in findings {
+            if let Finding::PanicKey { keyid } = f {
+                self.findings.push(Finding::ArchivedPanicKey {
+                    sequence,
+                    keyid: *keyid,
+                });
+            }
+        }
+        self.findings.push(Finding::BrokenChain {
+            sequence,
+            reason: format!(
+                "the archived statement {} does not verify: {}",
+                crate::layout::ArchivePath::Statement(sequence),
+                crate::verify::join_findings(findings)
+            ),
+        });
+    }
+
+    /// The archived statement at `sequence` is absent: the walk stops, and
+    /// everything found before the gap is kept.
+    pub fn push_missing(&mut self, sequence: u64) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
+        self.findings.push(Finding::HistoryMissing { sequence });
+    }
+
+    /// True once a link broke or a statement was missing or unauthentic.
+    #[must_use]
+    pub fn is_stopped(&self) -> bool {
+        self.stopped
     }
 
     /// Statements accepted so far (up to a broken link).
@@ -215,9 +384,16 @@ impl<'a> HistoryWalk<'a> {
         self.count == 0
     }
 
-    /// Everything found, in sequence order.
+    /// Everything found, in sequence order, after checking the link to
+    /// `latest` (the statement being verified, whose own `final` flag and
+    /// panic signatures its verification reports).
     #[must_use]
-    pub fn finish(self) -> Vec<Finding> {
+    pub fn finish(mut self, latest: Option<&VerifiedStatement>) -> Vec<Finding> {
+        if let Some(latest) = latest
+            && self.link(latest)
+        {
+            self.count += 1;
+        }
         self.findings
     }
 }
@@ -257,6 +433,41 @@ fn check_step(
     }
     findings.extend(compare_consecutive(prev.document(), item.document()));
     true
+}
+
+/// What sources of one issuer (a site and its mirrors) say together: two
+/// different statements with one sequence are an equivocation; different
+/// sequences, a warning. `served` holds each source's name and statement.
+pub fn compare_mirrors<'a>(
+    served: impl IntoIterator<Item = (&'a str, &'a VerifiedStatement)>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut by_sequence: BTreeMap<u64, (Digest, &str)> = BTreeMap::new();
+    for (source, s) in served {
+        let sequence = s.document().sequence;
+        match by_sequence.get(&sequence) {
+            Some((digest, first)) if *digest != s.digest() => {
+                findings.push(Finding::MirrorsDisagree {
+                    sequence,
+                    first: (*first).to_owned(),
+                    second: source.to_owned(),
+                });
+            }
+            Some(_) => {}
+            None => {
+                by_sequence.insert(sequence, (s.digest(), source));
+            }
+        }
+    }
+    if let (Some(low), Some(high)) = (by_sequence.keys().next(), by_sequence.keys().next_back())
+        && low != high
+    {
+        findings.push(Finding::MirrorBehind {
+            low: *low,
+            high: *high,
+        });
+    }
+    findings
 }
 
 /// What a verifier remembers about an issuer between runs.

@@ -48,16 +48,20 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod archive;
 mod digest;
 mod document;
 mod envelope;
 mod history;
 pub mod json;
 mod keys;
+pub mod layout;
 mod policy;
 mod time;
+mod trust;
 mod verify;
 
+pub use archive::{Walked, check_history, check_incidents, verify_archived_statement};
 pub use digest::{Digest, DigestError};
 pub use document::{
     BitcoinProof, Compromise, FieldError, Freshness, Impact, IncidentKind, IncidentRecord,
@@ -66,11 +70,14 @@ pub use document::{
 };
 pub use envelope::{Envelope, EnvelopeError, PayloadType, Signature, pae};
 pub use history::{
-    HistoryWalk, State, check_link, compare_statements, statement_texts, verify_history,
+    HistoryWalk, LinkProblem, State, check_link, compare_mirrors, compare_statements,
+    incident_link_problems, statement_link_problems, statement_texts, verify_history,
 };
 pub use keys::{KeyError, KeyId, PublicKey, SigningKey};
+pub use layout::{Archive, ArchivePath};
 pub use policy::{PolicyError, TrustPolicy};
 pub use time::{TimeError, Timestamp, format_duration, parse_duration};
+pub use trust::{FollowError, MAX_ROTATIONS, RememberedTrust, TrustChain};
 pub use verify::{
     Finding, HasIssuer, Report, Verdict, Verified, VerifiedStatement, VerifyOptions,
     verify_document, verify_rotation, verify_statement,

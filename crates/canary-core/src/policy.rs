@@ -199,6 +199,43 @@ impl TrustPolicy {
         Ok(next)
     }
 
+    /// The same policy with threshold `threshold` (at least 1, at most the
+    /// number of keys): what a document still being co-signed is read with.
+    #[must_use]
+    pub fn with_threshold(&self, threshold: usize) -> Self {
+        let mut lowered = self.clone();
+        lowered.threshold = threshold.clamp(1, self.keys.len());
+        lowered
+    }
+
+    /// True when both policies trust the same thing: issuer, version,
+    /// threshold, keys and panic keys (`url` and `max_age` aside).
+    #[must_use]
+    pub fn same_trust(&self, other: &TrustPolicy) -> bool {
+        self.issuer == other.issuer
+            && self.version == other.version
+            && self.threshold == other.threshold
+            && self.keys == other.keys
+            && self.panic_keys == other.panic_keys
+    }
+
+    /// A digest of what [`TrustPolicy::same_trust`] compares: names a pin
+    /// without holding it.
+    #[must_use]
+    pub fn trust_digest(&self) -> crate::digest::Digest {
+        let mut text = format!(
+            "canary trust\nissuer {:?}\nversion {}\nthreshold {}\n",
+            self.issuer, self.version, self.threshold
+        );
+        for k in self.keys.values() {
+            text.push_str(&format!("key {k}\n"));
+        }
+        for k in self.panic_keys.values() {
+            text.push_str(&format!("panic {k}\n"));
+        }
+        crate::digest::Digest::of(text.as_bytes())
+    }
+
     /// Sets where the issuer publishes.
     pub fn with_url(mut self, url: impl Into<String>) -> Self {
         self.url = Some(url.into());

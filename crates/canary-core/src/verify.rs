@@ -239,6 +239,58 @@ pub enum Finding {
         /// The panic key that signed.
         keyid: KeyId,
     },
+    /// An archived statement announced that no further canary would come
+    /// (steps 10 and 11).
+    #[error("the statement at sequence {sequence} announced that no further canary would come")]
+    ArchivedFinal {
+        /// The archived statement's sequence.
+        sequence: u64,
+    },
+    /// A panic key signed an archived statement (steps 10 and 11).
+    #[error("a panic key signed the statement at sequence {sequence} ({keyid})")]
+    ArchivedPanicKey {
+        /// The archived statement's sequence.
+        sequence: u64,
+        /// The panic key that signed.
+        keyid: KeyId,
+    },
+    /// An archived statement is absent (step 11).
+    #[error("the archive is missing the statement at sequence {sequence} ({})", crate::layout::ArchivePath::Statement(*.sequence))]
+    HistoryMissing {
+        /// The first sequence missing.
+        sequence: u64,
+    },
+    /// An incident record's version chain does not hold (`--incidents`).
+    #[error("incident {id:?}: {reason}")]
+    Incident {
+        /// The incident's id.
+        id: String,
+        /// The version at fault.
+        version: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Two sources of one issuer serve different statements with the same
+    /// sequence (`canary watch` mirrors).
+    #[error(
+        "mirrors disagree: {first} and {second} serve different statements with sequence {sequence}"
+    )]
+    MirrorsDisagree {
+        /// The sequence.
+        sequence: u64,
+        /// One source.
+        first: String,
+        /// The other.
+        second: String,
+    },
+    /// Sources of one issuer serve different sequences (warning).
+    #[error("mirrors serve sequences from {low} to {high}")]
+    MirrorBehind {
+        /// The lowest sequence served.
+        low: u64,
+        /// The highest.
+        high: u64,
+    },
     /// A key rotation is not acceptable.
     #[error("key rotation to version {version} refused: {reason}")]
     Rotation {
@@ -247,6 +299,15 @@ pub enum Finding {
         /// Why.
         reason: String,
     },
+}
+
+/// Findings joined for one line of text.
+pub(crate) fn join_findings(findings: &[Finding]) -> String {
+    findings
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn keyids(ids: &[KeyId]) -> String {
@@ -264,12 +325,16 @@ impl Finding {
     /// The verdict this finding leads to.
     pub fn verdict(&self) -> Verdict {
         match self {
-            Finding::Late { .. } | Finding::Expiring { .. } => Verdict::Warning,
+            Finding::Late { .. } | Finding::Expiring { .. } | Finding::MirrorBehind { .. } => {
+                Verdict::Warning
+            }
             Finding::Expired { .. } | Finding::TooOld { .. } => Verdict::Stale,
             Finding::StatementRemoved { .. }
             | Finding::StatementChanged { .. }
             | Finding::Final
-            | Finding::PanicKey { .. } => Verdict::Tripped,
+            | Finding::PanicKey { .. }
+            | Finding::ArchivedFinal { .. }
+            | Finding::ArchivedPanicKey { .. } => Verdict::Tripped,
             _ => Verdict::Invalid,
         }
     }
@@ -299,6 +364,12 @@ impl Finding {
             Finding::Final => "final",
             Finding::PanicKey { .. } => "panic-key",
             Finding::Rotation { .. } => "invalid-rotation",
+            Finding::ArchivedFinal { .. } => "final",
+            Finding::ArchivedPanicKey { .. } => "panic-key",
+            Finding::HistoryMissing { .. } => "history-missing",
+            Finding::Incident { .. } => "incident",
+            Finding::MirrorsDisagree { .. } => "equivocation",
+            Finding::MirrorBehind { .. } => "mirror-behind",
         }
     }
 }

@@ -100,25 +100,11 @@ pub fn statement(
     }
     if s.sequence > 1 {
         let prev = folder.statement(s.sequence - 1)?;
-        if s.previous != Some(prev.digest()) {
-            problems.push(problem(
-                "previous",
-                format!(
-                    "must be {} (the digest of statement {})",
-                    prev.digest(),
-                    s.sequence - 1
-                ),
-            ));
-        }
-        if s.issued_at <= prev.doc().issued_at {
-            problems.push(problem(
-                "issued_at",
-                format!(
-                    "must be after the previous statement's {}",
-                    prev.doc().issued_at
-                ),
-            ));
-        }
+        problems.extend(
+            canary_core::statement_link_problems(prev.doc(), prev.digest(), s)
+                .into_iter()
+                .map(|p| problem(p.field, p.reason)),
+        );
         if !allow_statement_change {
             for f in compare_statements(&statement_texts(prev.doc()), s, s.sequence) {
                 problems.push(problem(
@@ -129,28 +115,6 @@ pub fn statement(
                         s.sequence - 1
                     ),
                 ));
-            }
-        }
-        // A record once listed never disappears, and never goes back a version.
-        let listed = s.incidents.as_deref().unwrap_or_default();
-        for old in prev.doc().incidents.as_deref().unwrap_or_default() {
-            match listed.iter().find(|r| r.id == old.id) {
-                None => problems.push(problem(
-                    "incidents",
-                    format!(
-                        "incident {:?} was listed in statement {} and must stay listed",
-                        old.id,
-                        s.sequence - 1
-                    ),
-                )),
-                Some(r) if r.version < old.version => problems.push(problem(
-                    "incidents",
-                    format!(
-                        "incident {:?} goes back from version {} to {}",
-                        old.id, old.version, r.version
-                    ),
-                )),
-                Some(_) => {}
             }
         }
     }
@@ -247,28 +211,15 @@ pub fn incident(
         ));
         return Ok(problems);
     }
-    if r.version > 1 {
-        let prev = folder.incident(&r.id, r.version - 1)?;
-        if r.previous != Some(prev.digest()) {
-            problems.push(problem(
-                "previous",
-                format!(
-                    "must be {} (the digest of version {})",
-                    prev.digest(),
-                    r.version - 1
-                ),
-            ));
-        }
-        if !r.updates.starts_with(&prev.doc().updates) {
-            problems.push(problem(
-                "updates",
-                format!(
-                    "must keep every update of version {} and only add new ones",
-                    r.version - 1
-                ),
-            ));
-        }
-    }
+    let prev = match r.version {
+        0 | 1 => None,
+        v => Some(folder.incident(&r.id, v - 1)?),
+    };
+    problems.extend(
+        canary_core::incident_link_problems(prev.as_ref().map(|p| (p.doc(), p.digest())), r)
+            .into_iter()
+            .map(|p| problem(p.field, p.reason)),
+    );
     Ok(problems)
 }
 

@@ -74,7 +74,15 @@ pub struct DirArgs {
 impl DirArgs {
     /// Opens the folder.
     pub fn open(&self) -> Result<IssuerFolder> {
-        IssuerFolder::open(&self.dir).map_err(Failure::error)
+        IssuerFolder::open(&self.dir).map_err(|e| {
+            if e.downcast_ref::<crate::folder::TrustEdited>().is_some() {
+                Failure::refused(e).hint(
+                    "restore [trust] in canary.toml as it was (see trust-v1.toml); keys change                      only by a signed rotation: canary-sign rotate --add NEW.pub --remove OLD.pub",
+                )
+            } else {
+                Failure::error(e)
+            }
+        })
     }
 }
 

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use canary_core::{
-    Digest, HasIssuer, IncidentRecord, KeyId, Payload, Statement, TrustPolicy, Verified,
-    verify_document, verify_rotation,
+    Archive, ArchivePath, Digest, FollowError, HasIssuer, IncidentRecord, KeyId, Payload,
+    Statement, TrustChain, TrustPolicy, Verified,
 };
 
 use crate::config::IssuerConfig;
@@ -18,10 +18,40 @@ pub struct IssuerFolder {
     pub dir: PathBuf,
     /// Its `canary.toml`.
     pub config: IssuerConfig,
-    /// The trust policies in force over time: canary.toml's `[trust]`, then
-    /// one per fully signed rotation in `rotations/`, oldest first. Empty
-    /// while canary.toml lists no key.
-    policies: Vec<TrustPolicy>,
+    /// The trust chain: canary.toml's `[trust]`, then every fully signed
+    /// rotation in `rotations/`. `None` while canary.toml lists no key.
+    chain: Option<TrustChain>,
+}
+
+/// The folder's `[trust]` differs from the policy its documents were first
+/// signed under (`trust-v1.toml`): keys change only by rotation.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "canary.toml's [trust] differs from {record}, the trust policy version 1 that documents \
+     were signed under; readers pinned that policy, so editing [trust] would silently re-key it"
+)]
+pub struct TrustEdited {
+    /// The record file.
+    pub record: String,
+}
+
+/// The name of the record of trust version 1 in an issuer folder.
+pub const TRUST_RECORD: &str = "trust-v1.toml";
+
+/// The issuer folder as an archive: `statements/`, `incidents/`, `rotations/`.
+pub struct FolderArchive<'a>(pub &'a Path);
+
+impl Archive for FolderArchive<'_> {
+    type Error = anyhow::Error;
+
+    fn fetch(&mut self, path: ArchivePath<'_>) -> Result<Option<Vec<u8>>> {
+        let file = self.0.join(path.to_path());
+        match std::fs::read(&file) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(anyhow::Error::new(e).context(format!("cannot read {}", file.display()))),
+        }
+    }
 }
 
 /// A signed document read from the folder.
@@ -49,11 +79,6 @@ impl<T> Stored<T> {
     }
 }
 
-/// File name of sequence or version `n` (zero-padded to 6 digits).
-pub fn numbered(n: u64) -> String {
-    format!("{n:06}.json")
-}
-
 impl IssuerFolder {
     /// Opens the folder at `dir`, reading and checking its `canary.toml`.
     pub fn open(dir: &Path) -> Result<Self> {
@@ -73,48 +98,85 @@ impl IssuerFolder {
         let mut folder = IssuerFolder {
             dir: dir.to_path_buf(),
             config,
-            policies: Vec::new(),
+            chain: None,
         };
         if let Ok(genesis) = folder.config.policy() {
-            folder.policies = folder.walk_rotations(genesis)?;
+            folder.check_trust_record(&genesis)?;
+            folder.chain = Some(folder.follow_rotations(genesis)?);
         }
         Ok(folder)
     }
 
-    /// Applies every fully signed rotation to `genesis`. The newest rotation
-    /// may still wait for signatures; any other that does not verify is an
-    /// error.
-    fn walk_rotations(&self, genesis: TrustPolicy) -> Result<Vec<TrustPolicy>> {
-        let numbers = self.rotation_numbers()?;
-        let mut policies = vec![genesis];
-        for (i, &v) in numbers.iter().enumerate() {
-            let current = policies.last().ok_or_else(|| anyhow!("no policy"))?;
-            let path = self.rotation_path(v);
-            if v != current.version() + 1 {
-                bail!(
-                    "{}: rotation to version {v} does not follow trust version {}",
-                    path.display(),
-                    current.version()
+    /// Refuses a `[trust]` that differs from the recorded version 1.
+    fn check_trust_record(&self, genesis: &TrustPolicy) -> Result<()> {
+        let path = self.dir.join(TRUST_RECORD);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => {
+                return Err(
+                    anyhow::Error::new(e).context(format!("cannot read {}", path.display()))
                 );
             }
-            let bytes =
-                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            match verify_rotation(&bytes, current) {
-                Ok((next, _)) => policies.push(next),
-                Err(_) if i + 1 == numbers.len() => break, // still being co-signed
-                Err(findings) => {
-                    let reasons: Vec<String> = findings.iter().map(ToString::to_string).collect();
-                    bail!("{}: {}", path.display(), reasons.join("; "));
+        };
+        let recorded = TrustPolicy::from_toml(&text)
+            .with_context(|| format!("{} is damaged", path.display()))?;
+        if !recorded.same_trust(genesis) {
+            return Err(TrustEdited {
+                record: path.display().to_string(),
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Records `[trust]` as trust version 1 once a document is signed under
+    /// it (nothing to do when the record exists).
+    pub fn record_trust(&self) -> Result<()> {
+        let path = self.dir.join(TRUST_RECORD);
+        if path.exists() {
+            return Ok(());
+        }
+        let genesis = self.config.policy()?;
+        let text = format!(
+            "# Trust version 1: canary.toml's [trust] when the first document was signed\n\
+             # under it. Readers pinned it; canary-sign refuses a [trust] that differs.\n\
+             # Change keys with `canary-sign rotate`.\n{}",
+            genesis.to_toml()
+        );
+        crate::fsutil::write_new_public(&path, text.as_bytes())
+    }
+
+    /// Follows every fully signed rotation from `genesis` (the core's walk).
+    /// The newest rotation may still wait for signatures; any other that
+    /// does not verify, or a gap in the numbers, is an error.
+    fn follow_rotations(&self, genesis: TrustPolicy) -> Result<TrustChain> {
+        let numbers = self.rotation_numbers()?;
+        let mut chain = TrustChain::new(genesis);
+        match chain.follow(&mut FolderArchive(&self.dir)) {
+            Ok(()) => {}
+            Err(FollowError::Unreadable { error, .. }) => return Err(error),
+            Err(FollowError::Refused(finding)) => {
+                let pending = chain.current().version() + 1;
+                if numbers.last() != Some(&pending) {
+                    bail!("{finding}");
                 }
             }
         }
-        Ok(policies)
+        let reached = chain.current().version();
+        if let Some(stray) = numbers.iter().find(|&&v| v > reached + 1 || v < 2) {
+            bail!(
+                "{}: rotation to version {stray} does not follow trust version {reached}",
+                self.rotation_path(*stray).display(),
+            );
+        }
+        Ok(chain)
     }
 
-    /// The trust policy in force now: the latest fully signed version.
-    pub fn policy(&self) -> Result<&TrustPolicy> {
-        match self.policies.last() {
-            Some(p) => Ok(p),
+    /// The trust chain, or why there is none yet.
+    pub fn chain(&self) -> Result<&TrustChain> {
+        match &self.chain {
+            Some(c) => Ok(c),
             None => Err(self
                 .config
                 .policy()
@@ -123,26 +185,19 @@ impl IssuerFolder {
         }
     }
 
-    /// Every trust policy in force so far, oldest first.
-    pub fn policies(&self) -> &[TrustPolicy] {
-        &self.policies
+    /// The trust policy in force now: the latest fully signed version.
+    pub fn policy(&self) -> Result<&TrustPolicy> {
+        Ok(self.chain()?.current())
     }
 
-    /// `policy` with threshold 1: any one of its keys vouches for a
-    /// document still waiting for co-signatures.
-    pub fn any_signer(policy: &TrustPolicy) -> Result<TrustPolicy> {
-        Ok(TrustPolicy::new(
-            policy.issuer(),
-            policy.version(),
-            1,
-            policy.keys().values().copied(),
-            policy.panic_keys().values().copied(),
-        )?)
+    /// Every trust policy in force so far, oldest first.
+    pub fn policies(&self) -> &[TrustPolicy] {
+        self.chain.as_ref().map_or(&[], TrustChain::policies)
     }
 
     /// Path of the rotation to trust version `version`.
     pub fn rotation_path(&self, version: u64) -> PathBuf {
-        self.dir.join("rotations").join(numbered(version))
+        self.dir.join(ArchivePath::Rotation(version).to_path())
     }
 
     /// The versions present in `rotations/`, ascending.
@@ -152,12 +207,13 @@ impl IssuerFolder {
 
     /// Path of statement `sequence`.
     pub fn statement_path(&self, sequence: u64) -> PathBuf {
-        self.dir.join("statements").join(numbered(sequence))
+        self.dir.join(ArchivePath::Statement(sequence).to_path())
     }
 
     /// Path of version `version` of incident `id`.
     pub fn incident_path(&self, id: &str, version: u64) -> PathBuf {
-        self.dir.join("incidents").join(id).join(numbered(version))
+        self.dir
+            .join(ArchivePath::Incident { id, version }.to_path())
     }
 
     /// The sequences present in `statements/`, ascending.
@@ -242,15 +298,10 @@ impl IssuerFolder {
     pub fn read<T: Payload + HasIssuer>(&self, path: &Path) -> Result<Stored<T>> {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        // Older documents were signed under older policies: any policy in
-        // force at some time vouches for them, newest first.
-        let mut result = Err(Vec::new());
-        for policy in self.policy().map(|_| self.policies.iter().rev())? {
-            result = verify_document::<T>(&bytes, &Self::any_signer(policy)?);
-            if result.is_ok() {
-                break;
-            }
-        }
+        // Older documents were signed under older policies, and the newest
+        // may still wait for co-signatures: one signature by a key of any
+        // policy in force vouches for it here.
+        let result = self.chain()?.verify_at_threshold::<T>(&bytes, 1);
         let verified = result.map_err(|findings| {
             let reasons: Vec<String> = findings.iter().map(ToString::to_string).collect();
             anyhow!("{}: {}", path.display(), reasons.join("; "))
@@ -291,17 +342,12 @@ fn numbers_in(dir: &Path) -> Result<Vec<u64>> {
         if name.starts_with('.') {
             continue; // editor and temporary files
         }
-        let n = name
-            .strip_suffix(".json")
-            .filter(|d| d.len() == 6 && d.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|d| d.parse::<u64>().ok())
-            .filter(|&n| n >= 1)
-            .ok_or_else(|| {
-                anyhow!(
-                    "unexpected file {} (expected names like 000001.json)",
-                    dir.join(&*name).display()
-                )
-            })?;
+        let n = canary_core::layout::parse_numbered(&name).ok_or_else(|| {
+            anyhow!(
+                "unexpected file {} (expected names like 000001.json)",
+                dir.join(&*name).display()
+            )
+        })?;
         numbers.push(n);
     }
     numbers.sort_unstable();

@@ -100,3 +100,31 @@ pub fn mode_of(path: &Path) -> Option<u32> {
 pub fn mode_of(_path: &Path) -> Option<u32> {
     None
 }
+
+/// Removes the temporary files a write killed half-way left under `dir`
+/// (named `.canary-sign-*`), in its subfolders too when `recursive`,
+/// without following symbolic links.
+pub fn remove_leftovers(dir: &Path, recursive: bool) -> Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
+    };
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
+        let kind = entry.file_type()?;
+        let path = entry.path();
+        if kind.is_dir() && recursive {
+            remove_leftovers(&path, true)?;
+        } else if kind.is_file()
+            && entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".canary-sign-")
+        {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove the leftover {}", path.display()))?;
+        }
+    }
+    Ok(())
+}

@@ -10,10 +10,6 @@ use std::time::{Duration, Instant};
 use reqwest::Url;
 use reqwest::redirect;
 
-/// Largest statement envelope accepted.
-pub const STATEMENT_CAP: u64 = 256 * 1024;
-/// Largest incident or rotation envelope accepted.
-pub const DOCUMENT_CAP: u64 = 1024 * 1024;
 /// Redirects followed at most.
 const MAX_REDIRECTS: usize = 3;
 /// Connect timeout.

@@ -9,7 +9,9 @@ use anyhow::{Context as _, Result};
 use canary_core::{KeyId, TrustPolicy};
 use reqwest::Url;
 
-use crate::fetch::{DOCUMENT_CAP, FetchError, Fetcher};
+use canary_core::layout::DOCUMENT_CAP;
+
+use crate::fetch::{FetchError, Fetcher};
 use crate::{PolicyArgs, usage_error};
 
 /// The folder of pinned policies.
@@ -57,10 +59,15 @@ issuer's key rotations from the pinned version on.")]
     Add(Box<AddArgs>),
     /// List the pinned issuers.
     List,
-    /// Unpin an issuer.
+    /// Unpin an issuer, and forget the key rotations followed from its pin.
     Remove {
         /// The issuer to unpin.
         issuer: String,
+        /// The state folder holding the remembered rotations (default
+        /// $XDG_STATE_HOME/canary); the rest of the state (the newest
+        /// statement seen) is kept.
+        #[arg(long, value_name = "DIR")]
+        state: Option<PathBuf>,
     },
 }
 
@@ -94,7 +101,10 @@ fn locate(source: &str) -> std::result::Result<(Location, Option<String>), Strin
     let path = Path::new(source);
     if path.is_dir() {
         return Ok((
-            Location::Local(path.join(".well-known/canary/trust.toml")),
+            Location::Local(
+                path.join(canary_core::layout::ARCHIVE_ROOT)
+                    .join(canary_core::layout::TRUST),
+            ),
             None,
         ));
     }
@@ -310,11 +320,22 @@ pub fn run(command: &Command) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Remove { issuer } => {
+        Command::Remove { issuer, state } => {
             let path = match path_for(issuer) {
                 Ok(p) => p,
                 Err(e) => return usage_error(&format!("{e:#}")),
             };
+            let state_dir = match state {
+                Some(d) => d.clone(),
+                None => match crate::state::default_dir() {
+                    Ok(d) => d,
+                    Err(e) => return usage_error(&format!("{e:#}")),
+                },
+            };
+            let remembered = crate::state::trust_file_for(&state_dir, issuer);
+            if let Err(e) = crate::state::forget_trust(&remembered) {
+                return usage_error(&format!("{e:#}"));
+            }
             match std::fs::remove_file(&path) {
                 Ok(()) => {
                     println!("unpinned {}", canary_core::escape_control(issuer));

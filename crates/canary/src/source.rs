@@ -135,11 +135,11 @@ impl Location {
                 })
             }
             Source::Dir(dir) => {
-                let published = dir.join(".well-known/canary.json");
+                let published = dir.join(canary_core::layout::LATEST);
                 if published.is_file() {
                     return Ok(Location::Local {
                         latest: published,
-                        archive: Some(dir.join(".well-known/canary")),
+                        archive: Some(dir.join(canary_core::layout::ARCHIVE_ROOT)),
                     });
                 }
                 let statements = dir.join("statements");
@@ -250,12 +250,7 @@ fn latest_numbered(dir: &Path) -> Result<Option<PathBuf>, String> {
     let mut best: Option<(u64, PathBuf)> = None;
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(n) = name
-            .to_str()
-            .and_then(|n| n.strip_suffix(".json"))
-            .filter(|d| d.len() == 6 && d.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|d| d.parse::<u64>().ok())
-        else {
+        let Some(n) = name.to_str().and_then(canary_core::layout::parse_numbered) else {
             continue;
         };
         if best.as_ref().is_none_or(|(b, _)| n > *b) {
@@ -263,19 +258,4 @@ fn latest_numbered(dir: &Path) -> Result<Option<PathBuf>, String> {
         }
     }
     Ok(best.map(|(_, p)| p))
-}
-
-/// The archive path of statement `sequence`.
-pub fn statement_path(sequence: u64) -> String {
-    format!("statements/{sequence:06}.json")
-}
-
-/// The archive path of version `version` of incident `id`.
-pub fn incident_path(id: &str, version: u64) -> String {
-    format!("incidents/{id}/{version:06}.json")
-}
-
-/// The archive path of the rotation to trust version `version`.
-pub fn rotation_path(version: u64) -> String {
-    format!("rotations/{version:06}.json")
 }

@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
-use canary_core::State;
+use canary_core::{RememberedTrust, State};
 
 /// The state folder: `--state PATH`, or `$XDG_STATE_HOME/canary`
 /// (`~/.local/state/canary`).
@@ -80,24 +80,78 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// The file holding the trust policy an issuer rotated to, beside its state.
+/// The file holding the rotations followed for an issuer (and the pin they
+/// were followed from), beside its state.
 pub fn trust_file_for(dir: &Path, issuer: &str) -> PathBuf {
-    file_for(dir, issuer).with_extension("trust.toml")
+    file_for(dir, issuer).with_extension("trust.json")
 }
 
-/// Reads a rotated trust policy, if any.
-pub fn load_trust(path: &Path) -> Result<Option<canary_core::TrustPolicy>> {
-    let text = match std::fs::read_to_string(path) {
+/// Reads the remembered rotations of an issuer, if any.
+pub fn load_trust(path: &Path) -> Result<Option<RememberedTrust>> {
+    let bytes = match std::fs::read(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
-    let policy = canary_core::TrustPolicy::from_toml(&text)
-        .with_context(|| format!("rotated trust policy {} is damaged", path.display()))?;
-    Ok(Some(policy))
+    let remembered = serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "remembered key rotations {} are damaged; remove the file to follow the rotations again from the pin",
+            path.display()
+        )
+    })?;
+    Ok(Some(remembered))
 }
 
-/// Replaces the rotated trust policy atomically.
-pub fn save_trust(path: &Path, policy: &canary_core::TrustPolicy) -> Result<()> {
-    write_atomic(path, policy.to_toml().as_bytes())
+/// Replaces the remembered rotations atomically; `None` forgets them.
+pub fn save_trust(path: &Path, remembered: Option<&RememberedTrust>) -> Result<()> {
+    match remembered {
+        Some(r) => {
+            let mut json = serde_json::to_vec_pretty(r)?;
+            json.push(b'\n');
+            write_atomic(path, &json)
+        }
+        None => forget_trust(path),
+    }
+}
+
+/// Removes the remembered rotations, if any.
+pub fn forget_trust(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot remove {}", path.display())),
+    }
+}
+
+/// Takes the issuer's lock in the state folder (`<issuer>.lock`), waiting
+/// for another run that holds it; released when the file is dropped.
+pub fn lock(dir: &Path, issuer: &str) -> Result<std::fs::File> {
+    if dir.exists() && !dir.is_dir() {
+        bail!("--state {} is not a folder", dir.display());
+    }
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create state folder {}", dir.display()))?;
+    let path = file_for(dir, issuer).with_extension("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open the state lock {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => return Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            eprintln!(
+                "waiting for another canary run to finish with the state of {} ({})",
+                crate::output::escape(issuer),
+                path.display()
+            );
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+        }
+    }
+    file.lock()
+        .with_context(|| format!("cannot lock {}", path.display()))?;
+    Ok(file)
 }

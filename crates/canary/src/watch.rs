@@ -1,7 +1,6 @@
 //! `canary watch`: verify many canaries at once, each with the full rules
 //! of `canary verify` and its own state, and report them together.
 
-use std::collections::BTreeMap;
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -267,36 +266,13 @@ fn run_job(job: &Job, fetcher: &mut crate::fetch::Fetcher) -> Result<Watched, Us
             fetcher,
         )?);
     }
-    let mut extra = Vec::new();
-    let mut by_sequence: BTreeMap<u64, (canary_core::Digest, &str)> = BTreeMap::new();
-    for o in &outcomes {
-        let Some(s) = &o.statement else { continue };
-        let seq = s.document().sequence;
-        match by_sequence.get(&seq) {
-            Some((digest, other)) if *digest != s.digest() => extra.push(Reason {
-                verdict: Verdict::Invalid,
-                code: "equivocation".to_owned(),
-                message: format!(
-                    "mirrors disagree: {} and {} serve different statements with sequence {seq}",
-                    other, o.source
-                ),
-            }),
-            Some(_) => {}
-            None => {
-                by_sequence.insert(seq, (s.digest(), &o.source));
-            }
-        }
-    }
-    if by_sequence.len() > 1 {
-        let (low, high) = (by_sequence.keys().next(), by_sequence.keys().next_back());
-        if let (Some(low), Some(high)) = (low, high) {
-            extra.push(Reason {
-                verdict: Verdict::Warning,
-                code: "mirror-behind".to_owned(),
-                message: format!("mirrors serve sequences from {low} to {high}"),
-            });
-        }
-    }
+    let served = outcomes
+        .iter()
+        .filter_map(|o| Some((o.source.as_str(), o.statement.as_ref()?)));
+    let extra = canary_core::compare_mirrors(served)
+        .iter()
+        .map(Reason::from)
+        .collect();
     Ok(Watched {
         name: job.name.clone(),
         outcomes,

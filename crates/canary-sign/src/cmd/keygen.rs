@@ -108,12 +108,19 @@ pub fn run(args: &Args) -> Result<u8> {
     say(&format!("            {}", key.public_key()));
     if args.panic {
         note(
-            "next: add the public key to panic_keys in canary.toml, and keep the secret key \
-             away from the signing keys (with a lawyer or a second person). Signing any \
-             statement with it trips every verifier.",
+            "next: for a new issuer (nothing signed yet), add the public key to panic_keys in \
+             [trust] of canary.toml; for an issuer that has signed already, rotate it in: \
+             canary-sign rotate --add-panic KEY.pub. Keep the secret key away from the signing \
+             keys (with a lawyer or a second person): signing any statement with it trips \
+             every verifier.",
         );
     } else {
-        note("next: add the public key to [trust] keys in canary.toml");
+        note(&format!(
+            "next: for a new issuer (nothing signed yet), add the public key to [trust] keys in \
+             canary.toml; for an issuer that has signed already, keys change only by rotation: \
+             canary-sign rotate --add {}",
+            pub_path.display()
+        ));
     }
     Ok(0)
 }

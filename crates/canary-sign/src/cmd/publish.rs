@@ -4,13 +4,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use canary_core::{
-    Digest, Envelope, Finding, IncidentRecord, Statement, TrustPolicy, Verdict, Verified,
-    VerifyOptions, parse_payload, verify_document, verify_history, verify_statement,
+    ArchivePath, Digest, Envelope, Finding, IncidentRecord, KeyId, Statement, TrustChain, Verdict,
+    Verified, VerifyOptions, check_history, check_incidents, incident_link_problems, layout,
+    parse_payload, verify_statement,
 };
 
 use crate::common::{AtArgs, DirArgs, escape, note, say};
 use crate::error::{Result, fail, refuse};
-use crate::folder::{IssuerFolder, numbered};
+use crate::folder::IssuerFolder;
 use crate::fsutil::write_atomic_public;
 use crate::site::{CanaryView, Site};
 
@@ -54,17 +55,10 @@ struct Signed<T> {
 /// (older documents under older ones), with that policy's full threshold.
 fn read_verified<T: canary_core::Payload + canary_core::HasIssuer>(
     path: &Path,
-    policies: &[TrustPolicy],
+    chain: &TrustChain,
 ) -> Result<Signed<T>> {
     let bytes = std::fs::read(path).map_err(|e| fail!("cannot read {}: {e}", path.display()))?;
-    let mut result = Err(Vec::new());
-    for policy in policies.iter().rev() {
-        result = verify_document::<T>(&bytes, policy);
-        if result.is_ok() {
-            break;
-        }
-    }
-    let verified = result.map_err(|findings| {
+    let verified = chain.verify::<T>(&bytes).map_err(|findings| {
         refuse!(
             "{} does not verify with the trust policy of canary.toml: {}",
             path.display(),
@@ -89,7 +83,7 @@ type IncidentVersions = BTreeMap<String, Vec<Signed<IncidentRecord>>>;
 /// Reads the folder's whole chain and every incident version, verified.
 fn gather(
     folder: &IssuerFolder,
-    policy: &[TrustPolicy],
+    policy: &TrustChain,
 ) -> Result<(Vec<Signed<Statement>>, IncidentVersions)> {
     let numbers = folder.statement_numbers()?;
     if numbers.is_empty() {
@@ -117,17 +111,6 @@ fn gather(
         }
         statements.push(s);
     }
-    let chain: Vec<Verified<Statement>> = statements.iter().map(|s| s.verified.clone()).collect();
-    for f in verify_history(None, &chain) {
-        match f.verdict() {
-            Verdict::Tripped => note(&format!(
-                "warning: {}: readers will see this canary as tripped",
-                escape(&f.to_string())
-            )),
-            _ => return Err(refuse!("the statement chain does not verify: {f}")),
-        }
-    }
-
     let mut incidents = BTreeMap::new();
     for id in folder.incident_ids()? {
         let mut versions: Vec<Signed<IncidentRecord>> = Vec::new();
@@ -146,14 +129,11 @@ fn gather(
                     doc.version
                 ));
             }
-            if let Some(prev) = versions.last()
-                && doc.previous != Some(prev.verified.digest())
-            {
-                return Err(refuse!(
-                    "{}: previous does not name version {}",
-                    path.display(),
-                    v - 1
-                ));
+            let prev = versions
+                .last()
+                .map(|p| (p.verified.document(), p.verified.digest()));
+            if let Some(p) = incident_link_problems(prev, doc).first() {
+                return Err(refuse!("{}: {}: {}", path.display(), p.field, p.reason));
             }
             versions.push(r);
         }
@@ -163,7 +143,7 @@ fn gather(
     }
 
     // What the latest statement lists must be what is published.
-    let latest = chain.last().map(Verified::document);
+    let latest = statements.last().map(|s| s.verified.document());
     for listed in latest
         .and_then(|s| s.incidents.as_deref())
         .unwrap_or_default()
@@ -188,11 +168,11 @@ fn gather(
 /// different statement, or a changed archive file.
 fn check_existing(
     out: &Path,
-    files: &[(String, Vec<u8>)],
+    files: &[Output],
     latest: &Statement,
     latest_digest: Digest,
 ) -> Result<()> {
-    let published = out.join(".well-known/canary.json");
+    let published = out.join(layout::LATEST);
     if let Ok(bytes) = std::fs::read(&published) {
         let old = Envelope::parse(&bytes).ok().and_then(|e| {
             parse_payload::<Statement>(e.payload())
@@ -224,75 +204,93 @@ fn check_existing(
             }
         }
     }
-    for (rel, bytes) in files {
-        let is_archive = rel.starts_with(".well-known/canary/statements/")
-            || rel.starts_with(".well-known/canary/rotations/")
-            || (rel.starts_with(".well-known/canary/incidents/") && rel.matches('/').count() == 4);
-        if !is_archive {
-            continue;
-        }
-        if let Ok(old) = std::fs::read(out.join(rel))
-            && &old != bytes
+    for file in files.iter().filter(|f| f.immutable) {
+        if let Ok(old) = std::fs::read(out.join(&file.rel))
+            && old != file.bytes
         {
             return Err(refuse!(
                 "{} is already published with other content; refusing to rewrite history",
-                out.join(rel).display()
+                out.join(&file.rel).display()
             ));
         }
     }
     Ok(())
 }
 
+/// One file of the site.
+struct Output {
+    /// Path relative to the site root.
+    rel: String,
+    bytes: Vec<u8>,
+    /// Part of the archive: once published, never changes.
+    immutable: bool,
+}
+
+impl Output {
+    fn archived(path: ArchivePath<'_>, bytes: Vec<u8>) -> Self {
+        Output {
+            rel: path.site_path(),
+            bytes,
+            immutable: path.is_immutable(),
+        }
+    }
+
+    fn page(rel: &str, bytes: Vec<u8>) -> Self {
+        Output {
+            rel: rel.to_owned(),
+            bytes,
+            immutable: false,
+        }
+    }
+}
+
 /// Runs the command.
 pub fn run(args: &Args) -> Result<u8> {
     let folder = args.dir.open()?;
     let now = args.at.now()?;
-    let policy = folder.policy()?.clone();
-    let (statements, incidents) = gather(&folder, folder.policies())?;
+    // A publish killed half-way may have left temporary files: they go
+    // before anything else, so none stays where a web server serves it.
+    crate::fsutil::remove_leftovers(&args.out, false)?;
+    crate::fsutil::remove_leftovers(&args.out.join(".well-known"), true)?;
+    let chain = folder.chain()?;
+    let policy = chain.current().clone();
+    let (statements, incidents) = gather(&folder, chain)?;
     let latest = statements.last().ok_or_else(|| fail!("no statement"))?;
     let s = latest.verified.document().clone();
 
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut files: Vec<Output> = Vec::new();
     for st in &statements {
-        files.push((
-            format!(
-                ".well-known/canary/statements/{}",
-                numbered(st.verified.document().sequence)
-            ),
+        files.push(Output::archived(
+            ArchivePath::Statement(st.verified.document().sequence),
             st.bytes.clone(),
         ));
     }
     for (id, versions) in &incidents {
         for r in versions {
-            files.push((
-                format!(
-                    ".well-known/canary/incidents/{id}/{}",
-                    numbered(r.verified.document().version)
-                ),
+            files.push(Output::archived(
+                ArchivePath::Incident {
+                    id,
+                    version: r.verified.document().version,
+                },
                 r.bytes.clone(),
             ));
         }
         if let Some(last) = versions.last() {
-            files.push((
-                format!(".well-known/canary/incidents/{id}.json"),
+            files.push(Output::archived(
+                ArchivePath::LatestIncident(id),
                 last.bytes.clone(),
             ));
         }
     }
     // Every fully signed rotation; one still being co-signed waits.
-    for v in folder.rotation_numbers()? {
-        if v <= policy.version() {
-            let path = folder.rotation_path(v);
-            let bytes =
-                std::fs::read(&path).map_err(|e| fail!("cannot read {}: {e}", path.display()))?;
-            files.push((
-                format!(".well-known/canary/rotations/{}", numbered(v)),
-                bytes,
-            ));
-        }
+    for (version, bytes) in (chain.pin().version() + 1..).zip(chain.rotations()) {
+        files.push(Output::archived(
+            ArchivePath::Rotation(version),
+            bytes.clone(),
+        ));
     }
-    files.push((
-        ".well-known/canary/trust.toml".to_owned(),
+    files.push(Output::page(
+        &format!("{}/{}", layout::ARCHIVE_ROOT, layout::TRUST),
         format!(
             "# Trust policy of {}. Keep a copy and verify with\n#   canary verify {} --trust <this file>\n{}",
             crate::site::clean(&folder.config.issuer),
@@ -348,26 +346,37 @@ pub fn run(args: &Args) -> Result<u8> {
         .iter()
         .map(|st| st.verified.document().clone())
         .collect();
-    files.push((
-        "index.html".to_owned(),
+    files.push(Output::page(
+        "index.html",
         crate::html::render(&site).into_bytes(),
     ));
-    files.push(("canary.txt".to_owned(), site.canary_text().into_bytes()));
-    files.push((
-        "feed.atom".to_owned(),
+    files.push(Output::page("canary.txt", site.canary_text().into_bytes()));
+    files.push(Output::page(
+        "feed.atom",
         crate::feed::render(&site, &all_statements, &base).into_bytes(),
     ));
     let mut status = serde_json::to_string_pretty(&site.status_json()).map_err(|e| fail!("{e}"))?;
     status.push('\n');
-    files.push(("status.json".to_owned(), status.into_bytes()));
+    files.push(Output::page("status.json", status.into_bytes()));
     // The latest statement goes last: readers never see it before its archive.
-    files.push((".well-known/canary.json".to_owned(), latest.bytes.clone()));
+    files.push(Output::page(layout::LATEST, latest.bytes.clone()));
 
+    // Everything is checked before the first byte is written.
+    check_as_reader(&files, chain, now)?;
     check_existing(&args.out, &files, &s, latest.verified.digest())?;
-    for (rel, bytes) in &files {
-        write_atomic_public(&args.out.join(rel), bytes)?;
+    for file in &files {
+        write_atomic_public(&args.out.join(&file.rel), &file.bytes)?;
     }
-    verify_output(&args.out, &files, folder.policies(), now)?;
+    for file in &files {
+        let on_disk = std::fs::read(args.out.join(&file.rel))
+            .map_err(|e| fail!("cannot read back {}: {e}", file.rel))?;
+        if on_disk != file.bytes {
+            return Err(fail!(
+                "{} reads back different from what was written",
+                file.rel
+            ));
+        }
+    }
 
     say(&format!(
         "published {} to {}: statement {} (as of {}), {} statements, {} incidents, {} files",
@@ -382,59 +391,113 @@ pub fn run(args: &Args) -> Result<u8> {
     Ok(0)
 }
 
-/// Reads the output back and verifies it as a reader would: every file as
-/// intended, the latest statement and the whole chain authentic.
-fn verify_output(
-    out: &Path,
-    files: &[(String, Vec<u8>)],
-    policies: &[TrustPolicy],
+/// Reads the site in memory as a reader who pinned trust version 1 would
+/// (the core's rotation walk, statement check, history and incidents):
+/// refuses what readers would see as invalid, warns about the rest.
+fn check_as_reader(
+    files: &[Output],
+    folder_chain: &TrustChain,
     now: canary_core::Timestamp,
 ) -> Result<()> {
-    let policy = policies.last().ok_or_else(|| fail!("no trust policy"))?;
-    for (rel, bytes) in files {
-        let on_disk =
-            std::fs::read(out.join(rel)).map_err(|e| fail!("cannot read back {rel}: {e}"))?;
-        if &on_disk != bytes {
-            return Err(fail!("{rel} reads back different from what was written"));
-        }
+    let prefix = format!("{}/", layout::ARCHIVE_ROOT);
+    let mut archive: BTreeMap<String, Vec<u8>> = files
+        .iter()
+        .filter_map(|f| Some((f.rel.strip_prefix(&prefix)?.to_owned(), f.bytes.clone())))
+        .collect();
+    let latest = files
+        .iter()
+        .find(|f| f.rel == layout::LATEST)
+        .ok_or_else(|| fail!("no latest statement"))?;
+    let mut chain = TrustChain::new(folder_chain.pin().clone());
+    if let Err(e) = chain.follow(&mut archive) {
+        return Err(match e {
+            canary_core::FollowError::Refused(f) => {
+                refuse!("readers would refuse the key rotations: {f}")
+            }
+            canary_core::FollowError::Unreadable { error, .. } => match error {},
+        });
     }
-    let latest = std::fs::read(out.join(".well-known/canary.json")).map_err(|e| fail!("{e}"))?;
-    let report = verify_statement(&latest, policy, &VerifyOptions::at(now));
-    let Some(current) = report.statement.clone() else {
-        return Err(fail!(
-            "the published canary does not verify: {}",
-            join(&report.findings)
-        ));
+    let report = verify_statement(&latest.bytes, chain.current(), &VerifyOptions::at(now));
+    let Some(statement) = report.statement else {
+        return Err(explain_unverified(&latest.bytes, &chain, &report.findings));
     };
-    match report.verdict(false) {
-        Verdict::Ok => {}
-        Verdict::Stale => note(&format!(
-            "warning: the published canary is stale as of {now}: {}; sign a new statement",
-            join(&report.findings)
-        )),
-        other => note(&format!(
-            "warning: readers will see this canary as {other}: {}",
-            join(&report.findings)
-        )),
+    let mut findings = report.findings;
+    findings.extend(check_history(&mut archive, &chain, None, &statement).findings);
+    findings.extend(check_incidents(&mut archive, &chain, statement.document()).findings);
+    // Anything readers would find invalid is refused, also beside a
+    // finding that trips the canary (which would win the verdict).
+    let invalid: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| matches!(f.verdict(), Verdict::Invalid | Verdict::Unreachable))
+        .collect();
+    if !invalid.is_empty() {
+        let text: Vec<String> = invalid.iter().map(ToString::to_string).collect();
+        return Err(refuse!(
+            "readers would see this canary as invalid: {}; nothing was written",
+            text.join("; ")
+        ));
     }
-    let mut chain = Vec::new();
-    for seq in 1..current.document().sequence {
-        let bytes =
-            std::fs::read(out.join(format!(".well-known/canary/statements/{}", numbered(seq))))
-                .map_err(|e| fail!("cannot read back statement {seq}: {e}"))?;
-        let verified = policies
+    let verdict = findings
+        .iter()
+        .map(Finding::verdict)
+        .fold(Verdict::Ok, Verdict::worst);
+    match verdict {
+        Verdict::Stale => {
+            note(&format!(
+                "warning: the published canary is stale as of {now}: {}; sign a new statement",
+                escape(&join(&findings))
+            ));
+            Ok(())
+        }
+        Verdict::Tripped => {
+            note(&format!(
+                "warning: readers will see this canary as tripped: {}",
+                escape(&join(&findings))
+            ));
+            Ok(())
+        }
+        Verdict::Ok | Verdict::Warning | Verdict::Invalid | Verdict::Unreachable => Ok(()),
+    }
+}
+
+/// Why the latest statement does not verify under the trust in force, in
+/// words that say what to sign with which keys.
+fn explain_unverified(
+    bytes: &[u8],
+    chain: &TrustChain,
+    findings: &[Finding],
+) -> crate::error::Failure {
+    let current = chain.current();
+    let short = |ids: &mut dyn Iterator<Item = &KeyId>| {
+        ids.map(KeyId::short).collect::<Vec<_>>().join(", ")
+    };
+    let sequence = Envelope::parse(bytes)
+        .ok()
+        .and_then(|e| parse_payload::<Statement>(e.payload()).ok())
+        .map_or(0, |s| s.sequence);
+    let under_older = chain.policies()[..chain.policies().len() - 1]
+        .iter()
+        .rev()
+        .find_map(|p| canary_core::verify_document::<Statement>(bytes, p).ok());
+    if let Some(old) = under_older {
+        let removed: Vec<&KeyId> = old
+            .signers()
             .iter()
-            .rev()
-            .find_map(|p| verify_document::<Statement>(&bytes, p).ok())
-            .ok_or_else(|| fail!("archived statement {seq} does not verify"))?;
-        chain.push(verified);
+            .filter(|k| !current.keys().contains_key(k))
+            .collect();
+        return refuse!(
+            "statement {sequence} is signed by {}, which rotation {} removes: sign a new statement \
+             with {} of {} and publish both; nothing was written",
+            short(&mut removed.into_iter()),
+            current.version(),
+            current.threshold(),
+            short(&mut current.keys().keys())
+        )
+        .hint("canary-sign new > draft.json, then canary-sign sign draft.json --key NEW.key (each new signer)");
     }
-    chain.push(current);
-    if let Some(f) = verify_history(None, &chain)
-        .into_iter()
-        .find(|f| f.verdict() == Verdict::Invalid)
-    {
-        return Err(fail!("the published history does not verify: {f}"));
-    }
-    Ok(())
+    refuse!(
+        "the latest statement does not verify under trust version {}: {}; nothing was written",
+        current.version(),
+        join(findings)
+    )
 }

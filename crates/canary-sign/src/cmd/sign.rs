@@ -68,7 +68,7 @@ pub trait Signable: Payload + HasIssuer {
     fn default_path(&self, folder: &IssuerFolder) -> PathBuf;
     /// The keys that may sign it, with threshold 1.
     fn signers_policy(&self, folder: &IssuerFolder) -> anyhow::Result<TrustPolicy> {
-        IssuerFolder::any_signer(folder.policy()?)
+        Ok(folder.policy()?.with_threshold(1))
     }
     /// How far its signatures are, and whether that is enough.
     fn progress(&self, folder: &IssuerFolder, envelope: &Envelope) -> (String, bool) {
@@ -312,6 +312,7 @@ pub fn sign_new<T: Signable>(
     require_trusted(&policy, &key, &key_args.key, folder)?;
     let envelope = Envelope::sign(T::PAYLOAD_TYPE, payload, &key);
     let bytes = checked_output::<T>(&policy, &envelope, &key)?;
+    folder.record_trust()?;
     write_new_public(&path, &bytes)?;
     report(&what, &path, doc.progress(folder, &envelope));
     Ok(path)
@@ -390,6 +391,7 @@ fn cosign<T: Signable>(
     }
     let bytes = checked_output::<T>(&policy, &envelope, &key)?;
     let path = args.out.clone().unwrap_or_else(|| args.input.clone());
+    folder.record_trust()?;
     if args.out.is_some() {
         write_new_public(&path, &bytes)?;
     } else {
