@@ -277,7 +277,7 @@ fn walked(
         }
     }
     let n = walk.len();
-    (walk.finish(), n)
+    (walk.finish(None), n)
 }
 
 #[test]
@@ -342,7 +342,7 @@ fn a_walk_ignores_everything_after_a_broken_link() {
     let next = verified(&statement(4, Some(c[2].digest()), PROMISES));
     assert!(!walk.push(next));
     assert_eq!(walk.len(), 3);
-    assert_eq!(codes(&walk.finish()), ["broken-chain"]);
+    assert_eq!(codes(&walk.finish(None)), ["broken-chain"]);
 }
 
 // ---------------------------------------------------------------- thresholds and panic keys

@@ -412,7 +412,7 @@ fn keygen_writes_a_private_key_file_and_a_public_one() {
         .stdout_has("secret key: keys/alice.key (mode 0600)")
         .stdout_has("public key: keys/alice.pub")
         .stdout_has("key id:")
-        .stderr_has("next: add the public key")
+        .stderr_has("add the public key to [trust] keys")
         .never_says(PASS)
         .never_says("NOT encrypted");
     assert_eq!(mode(&s.path("keys/alice.key")), 0o600);

@@ -473,8 +473,21 @@ impl World {
 
     /// The rotated trust policy the verifier keeps beside its state.
     fn rotated_trust(&self, dir: &str) -> TrustPolicy {
-        TrustPolicy::from_toml(&self.read_string(&format!("{dir}/example.org.trust.toml")))
-            .expect("the rotated trust policy parses")
+        let remembered: canary_core::RememberedTrust =
+            serde_json::from_str(&self.read_string(&format!("{dir}/example.org.trust.json")))
+                .expect("the remembered rotations parse");
+        let last = remembered.rotations.last().expect("a rotation");
+        let envelope = canary_core::Envelope::parse(last.as_bytes()).expect("an envelope");
+        let r: canary_core::KeyRotation =
+            canary_core::parse_payload(envelope.payload()).expect("a rotation");
+        TrustPolicy::new(
+            r.issuer,
+            r.version,
+            r.threshold,
+            r.keys,
+            r.panic_keys.unwrap_or_default(),
+        )
+        .expect("the rotated trust policy")
     }
 }
 
@@ -565,7 +578,7 @@ fn rotating_one_two_three_end_to_end() {
     w.verify("site", "pinned-v1.toml", Some("st"), T1)
         .code(V_OK);
     assert!(
-        !w.exists("st/example.org.trust.toml"),
+        !w.exists("st/example.org.trust.json"),
         "nothing rotated yet, so no rotated trust is stored"
     );
 
@@ -674,10 +687,6 @@ fn rotating_one_two_three_end_to_end() {
     let mut stored_ids: Vec<String> = stored.keys().keys().map(ToString::to_string).collect();
     stored_ids.sort();
     assert_eq!(stored_ids, ids(&[&alice, &carol]));
-    assert!(
-        w.read_string("st/example.org.trust.toml")
-            .contains("version = 3\n")
-    );
     let state = w.state("st");
     assert_eq!((state.sequence, state.policy_version), (3, 3));
 
@@ -1203,7 +1212,11 @@ fn concurrent_verifiers_share_one_state_folder() {
     names.sort();
     assert_eq!(
         names,
-        ["example.org.json", "example.org.trust.toml"],
+        [
+            "example.org.json",
+            "example.org.lock",
+            "example.org.trust.json"
+        ],
         "no temporary files are left behind"
     );
 }

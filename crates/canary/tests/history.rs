@@ -263,7 +263,8 @@ fn long_archives_give_the_first_problem_in_sequence_order() {
     assert_eq!(out.reasons(), ["statement-removed"], "{}", out.stdout);
 
     // A broken link in one batch and a missing file in a later one: the
-    // archive is incomplete, and links are not judged on part of it.
+    // broken link is the first problem, and nothing past it belongs to the
+    // history (the missing file is never reached).
     let mut site = Tree::publish(&chain(N, |st| {
         if st.sequence == 300 {
             st.previous = Some(Digest::of(b"elsewhere"));
@@ -272,8 +273,9 @@ fn long_archives_give_the_first_problem_in_sequence_order() {
     site.remove(&Tree::archived(550));
     let dir = s.tree("broken-then-missing", &site);
     let out = run(&s, &dir, fresh_at(N), &["--history"]);
-    out.code(INVALID);
-    assert_eq!(out.reasons(), ["history-missing"], "{}", out.stdout);
+    out.code(INVALID)
+        .reason_says("broken-chain", "at sequence 300");
+    assert_eq!(out.reasons(), ["broken-chain"], "{}", out.stdout);
 
     // A forged statement before a missing file of the same batch: the
     // forgery is named.

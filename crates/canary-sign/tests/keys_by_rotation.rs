@@ -1,0 +1,349 @@
+//! Keys change only by a signed rotation, and `publish` never breaks a live
+//! site (issue 13; DESIGN §3.5, §8, §9):
+//!
+//! - after a rotation that removes a key which signed the latest statement,
+//!   `publish` refuses, says what to sign, and writes nothing at all; once a
+//!   statement by the new keys is signed it publishes a site that a reader
+//!   pinned at version 1 verifies;
+//! - once a statement is signed under `canary.toml`'s `[trust]`, editing
+//!   `[trust]` is refused by `sign`, `new`, `lint` and `publish`, pointing at
+//!   `canary-sign rotate`; before that, editing it is fine;
+//! - `keygen`'s closing hint tells both cases.
+//!
+//! Both binaries run with fixed `--at` times and unencrypted throwaway keys.
+
+// Helpers outside `#[test]` functions report failures by panicking.
+#![allow(clippy::panic)]
+
+mod util;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use util::*;
+
+const ISSUER: &str = "example.org";
+const T1: &str = "2026-01-05T00:00:00Z";
+const T2: &str = "2026-02-05T00:00:00Z";
+const T3: &str = "2026-02-06T00:00:00Z";
+
+/// The verifier binary, built beside this test's own binaries (`cargo test
+/// --workspace`, or `cargo build -p canary` into the same target folder).
+fn verifier_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .join(format!("canary{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is not built: run the suite with `cargo test --workspace`",
+        bin.display()
+    );
+    bin
+}
+
+/// Runs `canary ARGS` in `s`, with HOME and the XDG folders inside it.
+fn canary(s: &Scratch, args: &[&str]) -> Out {
+    let out = Command::new(verifier_bin())
+        .current_dir(s.root())
+        .args(args)
+        .env("HOME", s.path("home"))
+        .env("XDG_CONFIG_HOME", s.path("home/config"))
+        .env("XDG_STATE_HOME", s.path("home/state"))
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("canary runs");
+    Out {
+        args: format!("(canary) {}", args.join(" ")),
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Asserts stdout and stderr together mention `needle`.
+#[track_caller]
+fn says(out: &Out, needle: &str) {
+    assert!(
+        out.stdout.contains(needle) || out.stderr.contains(needle),
+        "`canary-sign {}` does not say {needle:?}:\n--- stdout:\n{}\n--- stderr:\n{}",
+        out.args,
+        out.stdout,
+        out.stderr
+    );
+}
+
+/// `canary-sign init` of example.org in `f/` with `keys`.
+fn init(s: &Scratch, keys: &[&str], threshold: u64) {
+    let mut args = vec!["init", "--issuer", ISSUER, "--dir", "f"];
+    let pubs: Vec<String> = keys.iter().map(|k| format!("keys/{k}.pub")).collect();
+    for p in &pubs {
+        args.extend(["--key", p.as_str()]);
+    }
+    let t = threshold.to_string();
+    args.extend(["--threshold", t.as_str()]);
+    s.run(&args).code(OK);
+}
+
+/// Drafts the next statement at `at`, signs it with the first key and
+/// co-signs it with the others; returns the statement file.
+fn statement(s: &Scratch, at: &str, keys: &[&str]) -> String {
+    s.run(&["new", "--dir", "f", "--out", "draft.json", "--at", at])
+        .code(OK);
+    let (first, rest) = keys.split_first().expect("a signer");
+    let out = s.run(&[
+        "sign",
+        "draft.json",
+        "--dir",
+        "f",
+        "--key",
+        &format!("keys/{first}.key"),
+        "--at",
+        at,
+    ]);
+    out.code(OK);
+    let seq: u64 = out
+        .stdout
+        .split("signed statement ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no sequence in {:?}", out.stdout));
+    let file = format!("f/statements/{seq:06}.json");
+    for k in rest {
+        cosign(s, &file, k, at);
+    }
+    file
+}
+
+/// Adds `key`'s signature to `file` in place.
+fn cosign(s: &Scratch, file: &str, key: &str, at: &str) {
+    s.run(&[
+        "sign",
+        file,
+        "--dir",
+        "f",
+        "--key",
+        &format!("keys/{key}.key"),
+        "--at",
+        at,
+    ])
+    .code(OK);
+}
+
+fn publish(s: &Scratch, at: &str) -> Out {
+    s.run(&["publish", "--dir", "f", "--out", "site", "--at", at])
+}
+
+// ------------------------------------ 4. publish checks before writing
+
+#[test]
+fn publish_refuses_a_rotation_that_unsigns_the_latest_statement_and_writes_nothing() {
+    let s = Scratch::new();
+    for k in ["alice", "bob", "carol"] {
+        s.keygen(k, None);
+    }
+    // Version 1: 2 of {alice, bob}. Statement 1 by both, published; the
+    // reader pins the published policy.
+    init(&s, &["alice", "bob"], 2);
+    statement(&s, T1, &["alice", "bob"]);
+    publish(&s, T1).code(OK);
+    std::fs::copy(
+        s.path("site/.well-known/canary/trust.toml"),
+        s.path("pin-v1.toml"),
+    )
+    .expect("pin v1");
+    let before = snapshot(&s.path("site"));
+
+    // Version 2: 2 of {alice, carol}, removing bob, fully signed by the old
+    // keys (alice, bob) and the new ones (alice, carol).
+    s.run(&[
+        "rotate",
+        "--dir",
+        "f",
+        "--add",
+        "keys/carol.pub",
+        "--remove",
+        "keys/bob.pub",
+        "--key",
+        "keys/alice.key",
+        "--at",
+        T2,
+    ])
+    .code(OK);
+    cosign(&s, "f/rotations/000002.json", "bob", T2);
+    cosign(&s, "f/rotations/000002.json", "carol", T2);
+
+    // Statement 1 is signed by bob, whom rotation 2 removes: under version
+    // 2 it has 1 of the 2 signatures it needs. Publishing now would serve
+    // every reader an INVALID canary, so nothing is written.
+    let out = publish(&s, T2);
+    assert_unchanged(&s.path("site"), &before, "publish after rotation 2");
+    out.code(REFUSED);
+    says(&out, "rotation 2 removes");
+    says(&out, "sign a new statement");
+
+    // Signed by the new keys, statement 2 publishes, and the reader pinned
+    // at version 1 follows the rotation and verifies the whole history.
+    statement(&s, T2, &["alice", "carol"]);
+    publish(&s, T2).code(OK);
+    assert!(s.exists("site/.well-known/canary/rotations/000002.json"));
+    let out = canary(
+        &s,
+        &[
+            "verify",
+            "site",
+            "--trust",
+            "pin-v1.toml",
+            "--history",
+            "--incidents",
+            "--at",
+            T3,
+        ],
+    );
+    out.code(OK).stdout_has("history: 2 statements");
+}
+
+// --------------------------------------- 5. keys change only by rotation
+
+/// One way of editing `[trust]` in `canary.toml`.
+type Edit = fn(&str, &Scratch) -> String;
+
+fn public_key(s: &Scratch, name: &str) -> String {
+    s.read_string(&format!("keys/{name}.pub"))
+        .split_whitespace()
+        .next()
+        .expect("a key")
+        .to_owned()
+}
+
+fn add_carol(text: &str, s: &Scratch) -> String {
+    assert!(text.contains("\nkeys = [\n"), "{text}");
+    text.replacen(
+        "\nkeys = [\n",
+        &format!("\nkeys = [\n  \"{}\",  # carol\n", public_key(s, "carol")),
+        1,
+    )
+}
+
+fn remove_bob(text: &str, s: &Scratch) -> String {
+    let bob = public_key(s, "bob");
+    assert!(text.contains(&bob), "{text}");
+    text.lines()
+        .filter(|l| !l.contains(&bob))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+fn threshold_two(text: &str, _: &Scratch) -> String {
+    assert!(text.contains("\nthreshold = 1\n"), "{text}");
+    text.replacen("\nthreshold = 1\n", "\nthreshold = 2\n", 1)
+}
+
+#[test]
+fn editing_trust_after_a_statement_is_refused_everywhere() {
+    let edits: [(&str, Edit); 3] = [
+        ("a key added", add_carol),
+        ("a key removed", remove_bob),
+        ("the threshold changed", threshold_two),
+    ];
+    // Every edit and command is tried; the failures are reported together.
+    let mut failures = Vec::new();
+    for (what, edit) in edits {
+        let s = Scratch::new();
+        for k in ["alice", "bob", "carol"] {
+            s.keygen(k, None);
+        }
+        init(&s, &["alice", "bob"], 1);
+        statement(&s, T1, &["alice"]);
+        publish(&s, T1).code(OK);
+        // The next draft, made (and linting clean) before the edit.
+        s.run(&["new", "--dir", "f", "--out", "draft2.json", "--at", T2])
+            .code(OK);
+        s.run(&["lint", "draft2.json", "--dir", "f", "--at", T2])
+            .code(OK);
+
+        let config = s.read_string("f/canary.toml");
+        s.write("f/canary.toml", edit(&config, &s));
+        let site = snapshot(&s.path("site"));
+        let folder = snapshot(&s.path("f"));
+
+        for args in [
+            vec!["new", "--dir", "f", "--out", "draft3.json", "--at", T2],
+            vec![
+                "sign",
+                "draft2.json",
+                "--dir",
+                "f",
+                "--key",
+                "keys/alice.key",
+                "--at",
+                T2,
+            ],
+            vec!["lint", "draft2.json", "--dir", "f", "--at", T2],
+            vec!["publish", "--dir", "f", "--out", "site", "--at", T2],
+        ] {
+            let out = s.run(&args);
+            let pointed = out.stdout.contains("canary-sign rotate")
+                || out.stderr.contains("canary-sign rotate");
+            if out.code != Some(REFUSED) || !pointed {
+                failures.push(format!(
+                    "{what}: `canary-sign {}` exited with {:?} (1 expected){}\n{}{}",
+                    out.args,
+                    out.code,
+                    if pointed {
+                        ""
+                    } else {
+                        ", without pointing at `canary-sign rotate`"
+                    },
+                    out.stdout,
+                    out.stderr
+                ));
+            }
+        }
+        // Nothing was written: no draft, no statement, no site file.
+        if s.exists("draft3.json") {
+            failures.push(format!("{what}: `new` wrote draft3.json"));
+        }
+        if snapshot(&s.path("f")) != folder {
+            failures.push(format!("{what}: the issuer folder changed"));
+        }
+        if snapshot(&s.path("site")) != site {
+            failures.push(format!("{what}: the site changed"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn editing_trust_before_any_statement_is_fine() {
+    let s = Scratch::new();
+    for k in ["alice", "bob", "carol"] {
+        s.keygen(k, None);
+    }
+    init(&s, &["alice", "bob"], 1);
+    let config = s.read_string("f/canary.toml");
+    let edited = threshold_two(&remove_bob(&add_carol(&config, &s), &s), &s);
+    s.write("f/canary.toml", edited);
+    // Now 2 of {alice, carol}.
+    let file = statement(&s, T1, &["alice", "carol"]);
+    assert_eq!(file, "f/statements/000001.json");
+    publish(&s, T1).code(OK);
+    let trust = s.read_string("site/.well-known/canary/trust.toml");
+    assert!(trust.contains("threshold = 2"), "{trust}");
+    assert!(trust.contains(&public_key(&s, "carol")), "{trust}");
+    assert!(!trust.contains(&public_key(&s, "bob")), "{trust}");
+}
+
+#[test]
+fn keygens_closing_hint_tells_both_cases() {
+    let s = Scratch::new();
+    let out = s.run(&["keygen", "--name", "dave", "--dir", "keys", "--unencrypted"]);
+    out.code(OK);
+    // A new issuer adds the key to [trust]; an existing one rotates.
+    says(&out, "[trust]");
+    says(&out, "rotate");
+}

@@ -1,0 +1,605 @@
+//! The issuer's trust chain and history as one reading (issue 13; DESIGN
+//! §3.5, §5 steps 9-11):
+//!
+//! - a rotation remembered in the state folder never overrides the reader's
+//!   pin: it is used only while the pin it was reached from is still the pin,
+//!   the pin's `max_age` always applies, and `canary trust remove` forgets it;
+//! - `--history` keeps every finding it made: a panic-key signature or
+//!   `final: true` on an archived statement trips, and a promise removed
+//!   before a missing archive file is still reported;
+//! - the issuer's state is locked around load-check-save, so two
+//!   verifications at once can never move the stored sequence backwards.
+//!
+//! Every run uses local folders, fixed `--at` times and temporary state
+//! folders: no network, no wall clock.
+
+// Helpers outside `#[test]` functions report failures by panicking.
+#![allow(clippy::panic)]
+
+mod util;
+
+use std::io::BufRead as _;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use canary_core::{KeyRotation, Timestamp};
+use util::*;
+
+/// The publish-folder path of the rotation to trust version `version`.
+fn rotation_path(version: u64) -> String {
+    format!(".well-known/canary/rotations/{version:06}.json")
+}
+
+/// A rotation of [`ISSUER`] to `version`: `threshold` of `keys`.
+fn rotation(version: u64, threshold: u64, keys: &[&str], at: Timestamp) -> KeyRotation {
+    KeyRotation {
+        issuer: ISSUER.to_owned(),
+        version,
+        threshold,
+        keys: keys.iter().map(|k| public(k)).collect(),
+        panic_keys: None,
+        issued_at: at,
+    }
+}
+
+/// `canary verify SOURCE TRUST... --state STATE --at AT --format json`.
+fn verify_with_state(source: &str, trust: &[&str], state: &str, at: Timestamp) -> Out {
+    verify([source])
+        .args(trust)
+        .args([
+            "--state",
+            state,
+            "--at",
+            &at.to_string(),
+            "--format",
+            "json",
+        ])
+        .run()
+}
+
+/// The names of the files in `dir`, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+// ------------------------------------------------- 1. the pin is the root
+
+/// A good issuer and a hostile source for it, as local publish folders.
+struct Pins {
+    s: Scratch,
+    /// The issuer's real policy: 1 of {alice}.
+    good: String,
+    /// A wrong pin for the same issuer name: 1 of {mallory}.
+    wrong: String,
+    /// The issuer's statement 1, signed by alice.
+    good_site: String,
+    /// The same statement signed by carol, with a rotation {mallory} ->
+    /// {carol} that is valid from the wrong pin only.
+    hostile_site: String,
+}
+
+impl Pins {
+    fn new() -> Self {
+        let s = Scratch::new();
+        let good = s.write("good.toml", trust_toml(1, &["alice"], &[]));
+        let wrong = s.write("wrong.toml", trust_toml(1, &["mallory"], &[]));
+        let good_site = s.tree("good-site", &Tree::publish(&[Doc::new(statement(1))]));
+        // The hostile copy re-signs the issuer's own text (same payload, so
+        // the same sequence and digest in state), under a key reached by a
+        // rotation from the wrong pin.
+        let mut hostile = Tree::publish(&[Doc::signed(statement(1), &["carol"])]);
+        hostile.put(
+            &rotation_path(2),
+            seal(
+                &rotation(2, 1, &["carol"], issued(1)),
+                &["mallory", "carol"],
+            ),
+        );
+        let hostile_site = s.tree("hostile-site", &hostile);
+        Pins {
+            s,
+            good,
+            wrong,
+            good_site,
+            hostile_site,
+        }
+    }
+}
+
+#[test]
+fn a_rotation_remembered_from_a_wrong_pin_never_overrides_the_good_pin() {
+    let p = Pins::new();
+    let state = p.s.arg("state");
+    let t = fresh_at(1);
+
+    // Following the hostile rotation from the wrong pin is fine as such...
+    let out = verify_with_state(&p.hostile_site, &["--trust", &p.wrong], &state, t);
+    out.code(OK).verdict("ok");
+    assert_eq!(
+        out.one()["signers"],
+        serde_json::json!([public("carol").id().to_string()])
+    );
+    // ...and the verifier remembers it beside the state.
+    assert!(
+        names_in(&p.s.path("state"))
+            .iter()
+            .any(|n| n.starts_with("example.org.trust.")),
+        "the rotation is remembered in the state folder: {:?}",
+        names_in(&p.s.path("state"))
+    );
+
+    // With the good pin, the issuer's own key counts: the remembered
+    // rotation was reached from another pin and does not apply.
+    let out = verify_with_state(
+        &p.good_site,
+        &["--trust", &p.good],
+        &state,
+        plus_secs(t, 60),
+    );
+    out.code(OK).verdict("ok");
+    assert_eq!(
+        out.one()["signers"],
+        serde_json::json!([public("alice").id().to_string()])
+    );
+
+    // And the hostile source is refused under the good pin: its rotation
+    // is not signed by the pinned keys.
+    verify_with_state(
+        &p.hostile_site,
+        &["--trust", &p.good],
+        &state,
+        plus_secs(t, 120),
+    )
+    .code(INVALID)
+    .verdict("invalid")
+    .reason("invalid-rotation");
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(
+            &p.s.read("state/example.org.json").expect("state")
+        )
+        .expect("state JSON")["sequence"],
+        1
+    );
+}
+
+#[test]
+fn a_rotation_remembered_from_a_wrong_key_never_overrides_the_good_key() {
+    let p = Pins::new();
+    let state = p.s.arg("state");
+    let t = fresh_at(1);
+    let (alice, mallory) = (p.s.pub_file("alice"), p.s.pub_file("mallory"));
+    let keys = |key: &str| -> Vec<String> {
+        ["--key", key, "--issuer", ISSUER]
+            .map(str::to_owned)
+            .to_vec()
+    };
+
+    let wrong = keys(&mallory);
+    let wrong: Vec<&str> = wrong.iter().map(String::as_str).collect();
+    verify_with_state(&p.hostile_site, &wrong, &state, t)
+        .code(OK)
+        .verdict("ok");
+
+    let good = keys(&alice);
+    let good: Vec<&str> = good.iter().map(String::as_str).collect();
+    verify_with_state(&p.good_site, &good, &state, plus_secs(t, 60))
+        .code(OK)
+        .verdict("ok");
+    verify_with_state(&p.hostile_site, &good, &state, plus_secs(t, 120))
+        .code(INVALID)
+        .verdict("invalid")
+        .reason("invalid-rotation");
+}
+
+#[test]
+fn the_pins_max_age_applies_after_a_remembered_rotation() {
+    let s = Scratch::new();
+    let pin = s.write("pin.toml", trust_toml(1, &["alice"], &[]));
+    let state = s.arg("state");
+    // Trust version 1 {alice} -> 2 {bob}, signed by both; statement 2 by bob.
+    let docs = chain(2, |_| {});
+    let second = Doc::signed(docs[1].statement.clone(), &["bob"]);
+    let mut site = Tree::publish(&[docs[0].clone(), second]);
+    site.put(
+        &rotation_path(2),
+        seal(&rotation(2, 1, &["bob"], issued(2)), &["alice", "bob"]),
+    );
+    let site = s.tree("site", &site);
+
+    let out = verify_with_state(&site, &["--trust", &pin], &state, fresh_at(2));
+    out.code(OK);
+    assert_eq!(
+        out.one()["signers"],
+        serde_json::json!([public("bob").id().to_string()])
+    );
+
+    // 40 days after statement 2 it is still fresh (next due after 90)...
+    let at = plus_days(issued(2), 40);
+    verify_with_state(&site, &["--trust", &pin], &state, at)
+        .code(OK)
+        .verdict("ok");
+    // ...until the reader's pin says 30 days is the most it accepts.
+    s.write(
+        "pin.toml",
+        format!("{}max_age = \"30d\"\n", trust_toml(1, &["alice"], &[])),
+    );
+    verify_with_state(&site, &["--trust", &pin], &state, at)
+        .code(STALE)
+        .verdict("stale")
+        .reason("too-old");
+    // The same holds without state (a control: the pin's max_age works).
+    verify([
+        site.as_str(),
+        "--trust",
+        &pin,
+        "--at",
+        &at.to_string(),
+        "--format",
+        "json",
+    ])
+    .run()
+    .code(STALE)
+    .reason("too-old");
+}
+
+/// Runs `canary ARGS` with `XDG_CONFIG_HOME` and `XDG_STATE_HOME` in `s`.
+fn with_homes(s: &Scratch, args: &[&str]) -> Out {
+    canary(args)
+        .env("XDG_CONFIG_HOME", s.path("config"))
+        .env("XDG_STATE_HOME", s.path("xdg-state"))
+        .run()
+}
+
+#[test]
+fn trust_remove_forgets_the_remembered_rotations() {
+    let s = Scratch::new();
+    let pin_file = "config/canary/trust/example.org.toml";
+    let pin_text = trust_toml(1, &["alice"], &[]);
+    s.write(pin_file, &pin_text);
+    let docs = chain(2, |_| {});
+    let second = Doc::signed(docs[1].statement.clone(), &["bob"]);
+    let mut site = Tree::publish(&[docs[0].clone(), second]);
+    site.put(
+        &rotation_path(2),
+        seal(&rotation(2, 1, &["bob"], issued(2)), &["alice", "bob"]),
+    );
+    let site = s.tree("site", &site);
+    let at = fresh_at(2).to_string();
+
+    // The default state folder is $XDG_STATE_HOME/canary; a local folder
+    // uses state only when named.
+    let default_state = s.arg("xdg-state/canary");
+    with_homes(
+        &s,
+        &[
+            "verify",
+            &site,
+            "--issuer",
+            ISSUER,
+            "--state",
+            &default_state,
+            "--at",
+            &at,
+        ],
+    )
+    .code(OK);
+    assert!(
+        s.path("xdg-state/canary/example.org.trust.json").is_file(),
+        "the followed rotation is remembered as example.org.trust.json: {:?}",
+        names_in(&s.path("xdg-state/canary"))
+    );
+    with_homes(&s, &["trust", "remove", ISSUER]).code(OK);
+    assert!(!s.path(pin_file).exists(), "the pin is gone");
+    assert!(
+        !s.path("xdg-state/canary/example.org.trust.json").exists(),
+        "the remembered rotations are forgotten"
+    );
+    assert!(
+        s.path("xdg-state/canary/example.org.json").is_file(),
+        "the state (rollback protection) stays"
+    );
+
+    // `--state DIR` names another state folder.
+    s.write(pin_file, &pin_text);
+    let other = s.arg("other-state");
+    with_homes(
+        &s,
+        &[
+            "verify", &site, "--issuer", ISSUER, "--state", &other, "--at", &at,
+        ],
+    )
+    .code(OK);
+    assert!(s.path("other-state/example.org.trust.json").is_file());
+    with_homes(&s, &["trust", "remove", ISSUER, "--state", &other]).code(OK);
+    assert!(!s.path(pin_file).exists());
+    assert!(!s.path("other-state/example.org.trust.json").exists());
+    assert!(s.path("other-state/example.org.json").is_file());
+}
+
+// ------------------------------------------- 2. history misses nothing
+
+/// `canary verify SITE --history` without state, in JSON.
+fn history(s: &Scratch, site: &str, at: Timestamp) -> Out {
+    verify([
+        site,
+        "--trust",
+        &s.trust(),
+        "--at",
+        &at.to_string(),
+        "--no-state",
+        "--history",
+        "--format",
+        "json",
+    ])
+    .run()
+}
+
+#[test]
+fn a_panic_key_signature_on_an_archived_statement_trips() {
+    let s = Scratch::new();
+    let mut docs = chain(3, |_| {});
+    // Statement 2 carries a valid signature by the pinned panic key.
+    docs[1] = Doc::signed(docs[1].statement.clone(), &["alice", "panic"]);
+    let site = s.tree("site", &Tree::publish(&docs));
+    // The latest statement alone is fine: only the history shows it.
+    verify([
+        site.as_str(),
+        "--trust",
+        &s.trust(),
+        "--at",
+        &fresh_at(3).to_string(),
+        "--no-state",
+        "--format",
+        "json",
+    ])
+    .run()
+    .code(OK);
+    history(&s, &site, fresh_at(3))
+        .code(TRIPPED)
+        .verdict("tripped")
+        .reason("panic-key")
+        .reason_says("panic-key", "sequence 2");
+}
+
+#[test]
+fn a_final_archived_statement_trips() {
+    let s = Scratch::new();
+    let docs = chain(3, |st| {
+        if st.sequence == 2 {
+            st.is_final = Some(true);
+        }
+    });
+    let site = s.tree("site", &Tree::publish(&docs));
+    history(&s, &site, fresh_at(3))
+        .code(TRIPPED)
+        .verdict("tripped")
+        .reason("final")
+        .reason_says("final", "sequence 2");
+}
+
+#[test]
+fn a_promise_removed_before_a_missing_archive_file_is_still_reported() {
+    let s = Scratch::new();
+    // Statement 3 drops a promise of statement 2; statement 4 is missing.
+    let docs = chain(5, |st| {
+        if st.sequence >= 3 {
+            st.statements.retain(|i| i.id != "no-gag-orders");
+        }
+    });
+    let mut site = Tree::publish(&docs);
+    site.remove(&Tree::archived(4));
+    let site = s.tree("site", &site);
+    let out = history(&s, &site, fresh_at(5));
+    out.code(TRIPPED)
+        .verdict("tripped")
+        .reason("history-missing")
+        .reason("statement-removed")
+        .reason_says("statement-removed", "sequence 3");
+}
+
+// ----------------------------------------- 3. state never moves backwards
+
+/// `canary verify ARGS` started in the background with its own HOME and
+/// XDG_STATE_HOME under `home`.
+fn spawn_canary(args: &[&str], home: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_canary"))
+        .args(args)
+        .env("HOME", home)
+        .env("XDG_STATE_HOME", home)
+        .env("XDG_CONFIG_HOME", home)
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("canary starts")
+}
+
+/// Waits for `child` to exit, at most `limit`; kills it and fails after.
+fn wait_for(child: &mut Child, limit: Duration, what: &str) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_verification_waits_for_the_issuers_state_lock() {
+    let s = Scratch::new();
+    let trust = s.trust();
+    let file = s.write("1.json", &Doc::new(statement(1)).envelope);
+    std::fs::create_dir_all(s.path("state")).expect("state folder");
+    std::fs::create_dir_all(s.path("home")).expect("home");
+
+    // Another verification of example.org holds the lock.
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(s.path("state/example.org.lock"))
+        .expect("open the lock file");
+    lock.lock().expect("lock it");
+
+    let state = s.arg("state");
+    let at = fresh_at(1).to_string();
+    let mut child = spawn_canary(
+        &[
+            "verify", &file, "--trust", &trust, "--state", &state, "--at", &at,
+        ],
+        &s.path("home"),
+    );
+    let stderr = child.stderr.take().expect("piped stderr");
+    let (tx, rx) = mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            all.push_str(&line);
+            all.push('\n');
+            let _ = tx.send(line);
+        }
+        all
+    });
+
+    // It says it is waiting, and waits.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut said = Vec::new();
+    let waiting = loop {
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(line) => {
+                let found = line.contains("waiting");
+                said.push(line);
+                if found {
+                    break true;
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {}
+            Err(_) => break false,
+        }
+    };
+    if !waiting {
+        let status = wait_for(&mut child, Duration::from_secs(20), "canary verify");
+        panic!(
+            "canary never said it was waiting for the lock (exited with {status}); stderr: {said:?}"
+        );
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().expect("try_wait").is_none(),
+        "canary went on while the lock was held"
+    );
+    assert!(
+        s.read("state/example.org.json").is_none(),
+        "nothing was saved while the lock was held"
+    );
+
+    // Released, the verification completes and records the statement.
+    lock.unlock().expect("unlock");
+    drop(lock);
+    let status = wait_for(&mut child, Duration::from_secs(30), "canary verify");
+    let stderr = reader.join().expect("stderr reader");
+    assert_eq!(status.code(), Some(OK), "stderr:\n{stderr}");
+    let st: serde_json::Value =
+        serde_json::from_slice(&s.read("state/example.org.json").expect("a state file"))
+            .expect("state JSON");
+    assert_eq!(st["sequence"], 1);
+}
+
+#[test]
+fn concurrent_verifications_never_move_the_state_backwards() {
+    // Each round, two verifications of example.org start at once: one of
+    // the stored statement N (with --history, so it holds its state a while)
+    // and one of its successor N+1. Whatever the order, the state ends at
+    // N+1: the older one either finds the state still at N, or reports a
+    // rollback and saves nothing.
+    const BASE: u64 = 80;
+    const ROUNDS: u64 = 16;
+    let s = Scratch::new();
+    let trust = s.trust();
+    let state = s.arg("state");
+    std::fs::create_dir_all(s.path("home")).expect("home");
+    let docs = chain(BASE + ROUNDS, |_| {});
+
+    for round in 1..=ROUNDS {
+        let n = BASE + round - 1;
+        let older = s.tree(
+            &format!("site-{n}"),
+            &Tree::publish(&docs[..usize::try_from(n).expect("small")]),
+        );
+        let newer = s.write(
+            &format!("lone-{}.json", n + 1),
+            &docs[usize::try_from(n).expect("small")].envelope,
+        );
+        let at = fresh_at(n + 1).to_string();
+        let mut a = spawn_canary(
+            &[
+                "verify",
+                &older,
+                "--trust",
+                &trust,
+                "--state",
+                &state,
+                "--at",
+                &at,
+                "--history",
+                "--format",
+                "json",
+            ],
+            &s.path("home"),
+        );
+        let mut b = spawn_canary(
+            &[
+                "verify", &newer, "--trust", &trust, "--state", &state, "--at", &at, "--format",
+                "json",
+            ],
+            &s.path("home"),
+        );
+        wait_for(&mut a, Duration::from_secs(60), "the older verification");
+        wait_for(&mut b, Duration::from_secs(60), "the newer verification");
+        let a = a.wait_with_output().expect("output");
+        let b = b.wait_with_output().expect("output");
+        let (a_out, b_out) = (
+            String::from_utf8_lossy(&a.stdout).into_owned(),
+            String::from_utf8_lossy(&b.stdout).into_owned(),
+        );
+        assert_eq!(
+            b.status.code(),
+            Some(OK),
+            "round {round}: statement {} is fine: {b_out}\n{}",
+            n + 1,
+            String::from_utf8_lossy(&b.stderr)
+        );
+        match a.status.code() {
+            Some(OK) => {}
+            Some(INVALID) => assert!(a_out.contains("\"rollback\""), "round {round}: {a_out}"),
+            other => panic!(
+                "round {round}: statement {n} exited with {other:?}: {a_out}\n{}",
+                String::from_utf8_lossy(&a.stderr)
+            ),
+        }
+        let st: serde_json::Value =
+            serde_json::from_slice(&s.read("state/example.org.json").expect("a state file"))
+                .expect("state JSON");
+        assert_eq!(
+            st["sequence"],
+            n + 1,
+            "round {round}: the stored sequence moved backwards"
+        );
+    }
+}
