@@ -74,13 +74,26 @@ pub fn check_history<A: Archive + ?Sized>(
         }
         sequence += 1;
     }
-    let complete = error.is_none() && !walk.is_stopped();
-    let linked = walk.len();
-    let findings = walk.finish(complete.then_some(latest));
-    Walked {
-        verified: linked + usize::from(complete),
-        findings,
-        error,
+    walk.conclude(latest, error)
+}
+
+impl HistoryWalk<'_> {
+    /// The result of a walk that ends at `latest`: its link is checked
+    /// when every statement before it was read and linked, and `error` is
+    /// the archive error that ended the walk early, if one did.
+    pub fn conclude<E>(
+        self,
+        latest: &VerifiedStatement,
+        error: Option<(String, E)>,
+    ) -> Walked<usize, E> {
+        let complete = error.is_none() && !self.is_stopped();
+        let linked = self.len();
+        let findings = self.finish(complete.then_some(latest));
+        Walked {
+            verified: linked + usize::from(complete),
+            findings,
+            error,
+        }
     }
 }
 

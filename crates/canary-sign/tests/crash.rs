@@ -11,7 +11,8 @@
 //! complete new version, byte for byte what an uninterrupted run of the same
 //! command produces on a copy of the folder: never partial. Temporary files
 //! (`.canary-sign-*`) may remain after SIGKILL, but never under a document's
-//! name. The folder still works: `canary-sign lint` of the latest statement
+//! name, and the next `publish` removes those in its output before anything
+//! else. The folder still works: `canary-sign lint` of the latest statement
 //! exits 0, the verifier accepts the published site whenever
 //! `.well-known/canary.json` exists, and running the command again completes
 //! the job to exactly the uninterrupted result.
@@ -26,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use util::{OK, Scratch, snapshot};
+use util::{OK, Scratch, snapshot, verifier_bin as verifier};
 
 /// Killed runs per command.
 const RUNS: usize = 40;
@@ -79,22 +80,6 @@ fn sign_cli(dir: &Path, args: &[&str]) -> util::Out {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
-}
-
-/// The verifier binary, built by `cargo test --workspace` next to this one.
-fn verifier() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target dir")
-        .join(format!("canary{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is not built: run the suite with `cargo test --workspace`",
-        bin.display()
-    );
-    bin
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -468,13 +453,26 @@ fn kill_once(
         );
     }
 
-    // Running the command again finishes the job, exactly.
-    if &clean != after {
+    // Running the command again finishes the job, exactly; a publish run
+    // again (always: it is idempotent) first removes the temporary files a
+    // killed one left, so none stays where a web server would serve it.
+    if &clean != after || publish_out.is_some() {
         sign_cli(dir, args).code(OK);
+        let again = snapshot(dir);
         assert!(
-            &without_temporaries(&snapshot(dir)) == after,
+            &without_temporaries(&again) == after,
             "{context}: running it again does not give the uninterrupted result"
         );
+        if let Some(out) = publish_out {
+            let left: Vec<_> = again
+                .keys()
+                .filter(|p| p.starts_with(out) && is_temporary(p))
+                .collect();
+            assert!(
+                left.is_empty(),
+                "{context}: temporary files left in the published site after running it again: {left:?}"
+            );
+        }
     }
     let _ = std::fs::remove_dir_all(dir);
     Outcome {

@@ -17,7 +17,6 @@
 
 mod util;
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use util::*;
@@ -26,23 +25,6 @@ const ISSUER: &str = "example.org";
 const T1: &str = "2026-01-05T00:00:00Z";
 const T2: &str = "2026-02-05T00:00:00Z";
 const T3: &str = "2026-02-06T00:00:00Z";
-
-/// The verifier binary, built beside this test's own binaries (`cargo test
-/// --workspace`, or `cargo build -p canary` into the same target folder).
-fn verifier_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target dir")
-        .join(format!("canary{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is not built: run the suite with `cargo test --workspace`",
-        bin.display()
-    );
-    bin
-}
 
 /// Runs `canary ARGS` in `s`, with HOME and the XDG folders inside it.
 fn canary(s: &Scratch, args: &[&str]) -> Out {

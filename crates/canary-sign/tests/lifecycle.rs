@@ -13,6 +13,9 @@
 // clippy.toml's allow-panic-in-tests does not reach them.
 #![allow(clippy::panic)]
 
+mod util;
+use util::verifier_bin;
+
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -214,22 +217,6 @@ fn rotation(issuer: &str, version: u64, threshold: u64, keys: &[&Key], at: &str)
 
 fn parse_envelope(bytes: &[u8]) -> Envelope {
     Envelope::parse(bytes.strip_suffix(b"\n").unwrap_or(bytes)).expect("a strict envelope")
-}
-
-/// The verifier binary, built by `cargo test --workspace` for its own tests.
-fn verifier_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target dir")
-        .join(format!("canary{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is not built: run the suite with `cargo test --workspace`",
-        bin.display()
-    );
-    bin
 }
 
 /// One scratch folder: keys at its root, the issuer folder `f/`, the

@@ -1,6 +1,8 @@
 //! `canary-sign publish` end to end: the layout of DESIGN §9, verified by
 //! the real `canary` verifier, idempotent, and refusing to rewrite history.
 
+mod util;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -23,18 +25,7 @@ fn signer(dir: &Path, args: &[&str]) -> Output {
 
 /// The verifier binary, built by `cargo test --workspace` for its own tests.
 fn verifier(dir: &Path, args: &[&str]) -> Output {
-    let exe = std::env::current_exe().expect("test executable");
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target dir")
-        .join(format!("canary{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is not built: run the suite with `cargo test --workspace`",
-        bin.display()
-    );
-    Command::new(bin)
+    Command::new(util::verifier_bin())
         .current_dir(dir)
         .args(args)
         .env("NO_COLOR", "1")

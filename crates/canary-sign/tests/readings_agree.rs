@@ -25,6 +25,9 @@
 // Helpers outside `#[test]` functions report failures by panicking.
 #![allow(clippy::panic)]
 
+mod util;
+use util::verifier_bin;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -568,21 +571,6 @@ fn write_naive_site(dir: &Path, docs: &Documents) {
 }
 
 // ------------------------------------------------------------ running
-
-fn verifier_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target dir")
-        .join(format!("canary{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is not built: run the suite with `cargo test --workspace`",
-        bin.display()
-    );
-    bin
-}
 
 fn show(what: &str, out: &Output) -> String {
     format!(

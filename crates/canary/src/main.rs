@@ -27,8 +27,10 @@ Exit status (several sources: the most severe wins, 5 > 1 > 3 > 4 > 6 > 0):
     };
 }
 
+mod archive;
 mod check;
 mod fetch;
+mod outcome;
 mod output;
 mod pins;
 mod show;

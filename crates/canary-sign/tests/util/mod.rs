@@ -324,3 +324,20 @@ pub fn payload_json(bytes: &[u8]) -> serde_json::Value {
 pub fn b64(bytes: &[u8]) -> String {
     BASE64.encode(bytes)
 }
+
+/// The verifier binary, built beside this test's own binaries by `cargo
+/// test --workspace` (or `cargo build -p canary` into the same target folder).
+pub fn verifier_bin() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .join(format!("canary{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is not built: run the suite with `cargo test --workspace`",
+        bin.display()
+    );
+    bin
+}
