@@ -225,6 +225,20 @@ fn load_jobs(args: &Args, now: Timestamp) -> Result<Vec<Job>, String> {
         if let Some(m) = entry.max_age.as_ref().or(list.defaults.max_age.as_ref()) {
             options.max_age = Some(duration("max_age", m)?);
         }
+        // One issuer, one state: two entries for it would race on it (and
+        // a lagging one would read as a rollback).
+        if let Some(other) = jobs
+            .iter()
+            .find(|j: &&Job| j.policy.issuer() == loaded.policy.issuer())
+        {
+            return Err(format!(
+                "issuers {:?} and {:?} both verify the canary of {:?}: list the second \
+                 source under mirrors = [...] of the first",
+                other.name,
+                entry.name,
+                loaded.policy.issuer()
+            ));
+        }
         jobs.push(Job {
             name: entry.name.clone(),
             sources,

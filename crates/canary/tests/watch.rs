@@ -308,6 +308,13 @@ fn bad_lists_are_usage_errors() {
             ),
         ),
         (
+            "same-issuer.toml",
+            format!(
+                "[[issuer]]\nname = \"a.example\"\ntrust = \"{t}\"\n[[issuer]]\nname = \"a-again\"\nsource = \"a.example\"\ntrust = \"{t}\"\n",
+                t = policy_for(&s, "a.example")
+            ),
+        ),
+        (
             "http.toml",
             format!(
                 "[[issuer]]\nname = \"a.example\"\nsource = \"http://example.net/c.json\"\ntrust = \"{}\"\n",
@@ -324,6 +331,9 @@ fn bad_lists_are_usage_errors() {
         let out = canary(["watch", &list, "--at", &at, "--no-state"]).run();
         out.code(USAGE);
         assert!(out.stdout.is_empty(), "{name}: {}", out.stdout);
+        if name == "same-issuer.toml" {
+            assert!(out.stderr.contains("mirrors"), "{name}: {}", out.stderr);
+        }
     }
 }
 
