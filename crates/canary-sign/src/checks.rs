@@ -33,6 +33,49 @@ fn same_issuer(folder: &IssuerFolder, issuer: &str) -> Option<FieldError> {
 /// How far ahead `issued_at` may lie (clock skew between machines).
 const MAX_SKEW_MINUTES: i64 = 5;
 
+/// A problem when `at` lies further ahead of `now` than the clock skew allows.
+fn in_the_future(field: &str, at: Timestamp, now: Timestamp) -> Option<FieldError> {
+    let latest = now
+        .checked_add(TimeDelta::minutes(MAX_SKEW_MINUTES))
+        .unwrap_or(now);
+    (at > latest).then(|| problem(field, format!("is in the future (now {now})")))
+}
+
+/// Where a new document stands in its numbered series (statement sequences,
+/// incident versions): `Ok(true)` when `n` is already signed with the same
+/// payload, `Ok(false)` when it is the next number, otherwise the problem.
+/// `existing` gives the digest of number `n` when the folder holds it.
+fn place_in_series(
+    numbers: &[u64],
+    n: u64,
+    digest: canary_core::Digest,
+    existing: impl FnOnce() -> Result<(canary_core::Digest, String)>,
+    field: &str,
+    what: &str,
+) -> Result<Result<bool, FieldError>> {
+    let latest = numbers.last().copied().unwrap_or(0);
+    if numbers.contains(&n) {
+        let (found, name) = existing()?;
+        if found != digest {
+            return Ok(Err(problem(
+                field,
+                format!(
+                    "{n} is already signed ({name}); the next {what} is {}",
+                    latest + 1
+                ),
+            )));
+        }
+        return Ok(Ok(true));
+    }
+    if n != latest + 1 {
+        return Ok(Err(problem(
+            field,
+            format!("must be {} (the latest {what} is {latest})", latest + 1),
+        )));
+    }
+    Ok(Ok(false))
+}
+
 /// Checks a statement against the folder. `digest` is the digest of its
 /// canonical payload. Returns every problem found.
 pub fn statement(
@@ -53,16 +96,7 @@ pub fn statement(
     if limit.is_none_or(|l| s.expires_at > l) {
         problems.push(problem("expires_at", "is more than 1 year after issued_at"));
     }
-    if s.issued_at
-        > now
-            .checked_add(TimeDelta::minutes(MAX_SKEW_MINUTES))
-            .unwrap_or(now)
-    {
-        problems.push(problem(
-            "issued_at",
-            format!("is in the future (now {now})"),
-        ));
-    }
+    problems.extend(in_the_future("issued_at", s.issued_at, now));
     if s.expires_at <= now {
         problems.push(problem(
             "expires_at",
@@ -72,30 +106,19 @@ pub fn statement(
 
     // The chain.
     let numbers = folder.statement_numbers()?;
-    let latest = numbers.last().copied().unwrap_or(0);
-    let already_here = numbers.contains(&s.sequence);
-    if already_here {
-        let existing = folder.statement(s.sequence)?;
-        if existing.digest() != digest {
-            problems.push(problem(
-                "sequence",
-                format!(
-                    "{} is already signed ({}); the next sequence is {}",
-                    s.sequence,
-                    existing.path.display(),
-                    latest + 1
-                ),
-            ));
-            return Ok(problems);
-        }
-    } else if s.sequence != latest + 1 {
-        problems.push(problem(
-            "sequence",
-            format!(
-                "must be {} (the folder's latest statement is {latest})",
-                latest + 1
-            ),
-        ));
+    let placed = place_in_series(
+        &numbers,
+        s.sequence,
+        digest,
+        || {
+            let existing = folder.statement(s.sequence)?;
+            Ok((existing.digest(), existing.path.display().to_string()))
+        },
+        "sequence",
+        "statement",
+    )?;
+    if let Err(p) = placed {
+        problems.push(p);
         return Ok(problems);
     }
     if s.sequence > 1 {
@@ -152,20 +175,12 @@ pub fn incident(
     now: Timestamp,
 ) -> Result<Vec<FieldError>> {
     let mut problems: Vec<FieldError> = same_issuer(folder, &r.issuer).into_iter().collect();
-    let skewed = now
-        .checked_add(TimeDelta::minutes(MAX_SKEW_MINUTES))
-        .unwrap_or(now);
-    if r.started_at > skewed {
-        problems.push(problem(
-            "started_at",
-            format!("is in the future (now {now})"),
-        ));
-    }
-    if r.updates.last().is_some_and(|u| u.at > skewed) {
-        problems.push(problem(
-            "updates",
-            format!("the last update is in the future (now {now})"),
-        ));
+    problems.extend(in_the_future("started_at", r.started_at, now));
+    if let Some(u) = r.updates.last() {
+        problems.extend(in_the_future("updates", u.at, now).map(|p| FieldError {
+            reason: format!("the last update {}", p.reason),
+            ..p
+        }));
     }
     let known: Vec<&str> = folder
         .config
@@ -185,30 +200,20 @@ pub fn incident(
         }
     }
     let versions = folder.incident_versions(&r.id)?;
-    let latest = versions.last().copied().unwrap_or(0);
-    if versions.contains(&r.version) {
-        let existing = folder.incident(&r.id, r.version)?;
-        if existing.digest() != digest {
-            problems.push(problem(
-                "version",
-                format!(
-                    "{} of incident {:?} is already signed; the next version is {}",
-                    r.version,
-                    r.id,
-                    latest + 1
-                ),
-            ));
-            return Ok(problems);
-        }
-    } else if r.version != latest + 1 {
-        problems.push(problem(
-            "version",
-            format!(
-                "must be {} (the latest version of {:?} is {latest})",
-                latest + 1,
-                r.id
-            ),
-        ));
+    let what = format!("version of incident {:?}", r.id);
+    let placed = place_in_series(
+        &versions,
+        r.version,
+        digest,
+        || {
+            let existing = folder.incident(&r.id, r.version)?;
+            Ok((existing.digest(), existing.path.display().to_string()))
+        },
+        "version",
+        &what,
+    )?;
+    if let Err(p) = placed {
+        problems.push(p);
         return Ok(problems);
     }
     let prev = match r.version {
@@ -250,16 +255,7 @@ pub fn rotation(
     now: Timestamp,
 ) -> Result<Vec<FieldError>> {
     let mut problems: Vec<FieldError> = same_issuer(folder, &r.issuer).into_iter().collect();
-    if r.issued_at
-        > now
-            .checked_add(TimeDelta::minutes(MAX_SKEW_MINUTES))
-            .unwrap_or(now)
-    {
-        problems.push(problem(
-            "issued_at",
-            format!("is in the future (now {now})"),
-        ));
-    }
+    problems.extend(in_the_future("issued_at", r.issued_at, now));
     let base = match rotation_base(folder, r) {
         Ok(b) => b,
         Err(e) => {
