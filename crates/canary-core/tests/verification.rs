@@ -632,3 +632,203 @@ fn history_refuses_an_incident_that_disappears_or_goes_back() {
         assert_eq!(codes(&verify_history(None, &chain)), expected, "{name}");
     }
 }
+
+// ---------------------------------------------------------------- trust chain and archive walks
+
+use canary_core::{ArchivePath, TrustChain, check_history, check_incidents};
+
+/// An archive in memory.
+type Mem = BTreeMap<String, Vec<u8>>;
+
+#[test]
+fn a_trust_chain_follows_rotations_and_resumes_only_from_its_own_pin() {
+    let pin = policy(&["alice"], 1).with_max_age(chrono::TimeDelta::days(30));
+    let mut archive: Mem = BTreeMap::new();
+    archive.insert(
+        ArchivePath::Rotation(2).to_path(),
+        sign(&rotation(2, &["bob"], 1), &["alice", "bob"]),
+    );
+    let mut chain = TrustChain::new(pin.clone());
+    chain.follow(&mut archive).expect("a valid rotation");
+    assert_eq!(chain.current().version(), 2);
+    assert_eq!(
+        chain.current().keys().keys().copied().collect::<Vec<_>>(),
+        [pk("bob").id()]
+    );
+    // The pin's max_age applies to every policy of the chain.
+    assert_eq!(chain.current().max_age(), Some(chrono::TimeDelta::days(30)));
+
+    let remembered = chain.remembered().expect("a rotation to remember");
+    assert_eq!(remembered.pin, pin.trust_digest());
+    let resumed = TrustChain::resume(pin.clone(), &remembered);
+    assert_eq!(resumed.current().version(), 2);
+    // Another pin: the remembered rotations do not count, not even when the
+    // other pin trusts the same issuer with the same version.
+    let other = policy(&["carol"], 1);
+    let fresh = TrustChain::resume(other.clone(), &remembered);
+    assert_eq!(fresh.policies().len(), 1);
+    assert!(fresh.current().same_trust(&other));
+    // A remembered rotation that no longer verifies from the pin: the pin alone.
+    let mut forged = remembered.clone();
+    forged.rotations[0] =
+        String::from_utf8(sign(&rotation(2, &["mallory"], 1), &["mallory"])).expect("json");
+    assert_eq!(TrustChain::resume(pin, &forged).policies().len(), 1);
+}
+
+#[test]
+fn a_refused_rotation_leaves_the_chain_at_the_last_good_version() {
+    let mut archive: Mem = BTreeMap::new();
+    archive.insert(
+        ArchivePath::Rotation(2).to_path(),
+        sign(&rotation(2, &["bob"], 1), &["bob"]),
+    );
+    let mut chain = TrustChain::new(policy(&["alice"], 1));
+    match chain.follow(&mut archive) {
+        Err(canary_core::FollowError::Refused(f)) => assert_eq!(f.code(), "invalid-rotation"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(chain.current().version(), 1);
+}
+
+#[test]
+fn documents_being_cosigned_verify_at_a_lowered_threshold_only() {
+    let chain = TrustChain::new(policy(&["alice", "bob"], 2));
+    let one = sign(&statement(1, None, PROMISES), &["alice"]);
+    assert!(chain.verify::<Statement>(&one).is_err());
+    assert!(chain.verify_at_threshold::<Statement>(&one, 1).is_ok());
+}
+
+/// The archive of `docs` (sequence 1 first), without the sequences in `gaps`.
+fn archive_of(docs: &[Statement], gaps: &[u64], signers: &[&str]) -> (Mem, Vec<u8>) {
+    let mut mem: Mem = BTreeMap::new();
+    let mut last = Vec::new();
+    for d in docs {
+        let bytes = sign(d, signers);
+        if !gaps.contains(&d.sequence) {
+            mem.insert(ArchivePath::Statement(d.sequence).to_path(), bytes.clone());
+        }
+        last = bytes;
+    }
+    (mem, last)
+}
+
+/// Statements 1..=n linked; `edit` changes each before it is signed.
+fn linked(n: u64, edit: impl Fn(&mut Statement)) -> Vec<Statement> {
+    let mut out: Vec<Statement> = Vec::new();
+    for seq in 1..=n {
+        let prev = out
+            .last()
+            .map(|p| Digest::of(&to_payload(p).expect("payload")));
+        let mut s = statement(seq, prev, PROMISES);
+        edit(&mut s);
+        out.push(s);
+    }
+    out
+}
+
+#[test]
+fn a_walk_over_an_archive_keeps_what_it_found_before_a_gap() {
+    let docs = linked(5, |s| {
+        if s.sequence >= 3 {
+            s.statements.retain(|i| i.id != "no-gag-orders");
+        }
+    });
+    let (mut mem, latest) = archive_of(&docs, &[4], &["alice"]);
+    let chain = TrustChain::new(policy(&["alice"], 1));
+    let latest = chain.verify::<Statement>(&latest).expect("latest");
+    let walked = check_history(&mut mem, &chain, None, &latest);
+    assert_eq!(
+        codes(&walked.findings),
+        ["statement-removed", "history-missing"]
+    );
+    assert_eq!(walked.verified, 3, "statements 1-3 linked, 4 missing");
+    assert!(walked.error.is_none());
+    let worst = walked
+        .findings
+        .iter()
+        .map(Finding::verdict)
+        .fold(Verdict::Ok, Verdict::worst);
+    assert_eq!(worst, Verdict::Tripped, "tripped wins over history-missing");
+}
+
+#[test]
+fn archived_final_statements_and_panic_signatures_trip() {
+    let docs = linked(3, |s| {
+        if s.sequence == 2 {
+            s.is_final = Some(true);
+        }
+    });
+    let chain = TrustChain::new(policy(&["alice"], 1));
+    let (mut mem, latest) = archive_of(&docs, &[], &["alice"]);
+    let latest = chain.verify::<Statement>(&latest).expect("latest");
+    let walked = check_history(&mut mem, &chain, None, &latest);
+    assert_eq!(codes(&walked.findings), ["final"]);
+    assert!(walked.findings[0].to_string().contains("sequence 2"));
+    assert_eq!(walked.verified, 3);
+
+    // A panic key alone on an archived statement (no threshold): tripped
+    // all the same, and the walk stops there as the statement is not authentic.
+    let docs = linked(3, |_| {});
+    let (mut mem, latest) = archive_of(&docs, &[], &["alice"]);
+    mem.insert(
+        ArchivePath::Statement(2).to_path(),
+        sign(&docs[1], &["panic"]),
+    );
+    let latest = chain.verify::<Statement>(&latest).expect("latest");
+    let walked = check_history(&mut mem, &chain, None, &latest);
+    assert_eq!(codes(&walked.findings), ["panic-key", "broken-chain"]);
+    assert!(walked.findings[0].to_string().contains("sequence 2"));
+}
+
+#[test]
+fn incident_chains_are_read_from_an_archive() {
+    let chain = TrustChain::new(policy(&["alice"], 1));
+    let v1 = incident();
+    let v1_bytes = sign(&v1, &["alice"]);
+    let mut v2 = v1.clone();
+    v2.version = 2;
+    v2.previous = Some(Digest::of(&to_payload(&v1).expect("payload")));
+    let v2_bytes = sign(&v2, &["alice"]);
+    let mut s = statement(1, None, PROMISES);
+    s.incidents = Some(vec![canary_core::IncidentRef {
+        id: v1.id.clone(),
+        version: 2,
+        digest: Digest::of(&to_payload(&v2).expect("payload")),
+    }]);
+    let mut mem: Mem = BTreeMap::new();
+    mem.insert(
+        ArchivePath::Incident {
+            id: &v1.id,
+            version: 1,
+        }
+        .to_path(),
+        v1_bytes,
+    );
+    mem.insert(
+        ArchivePath::Incident {
+            id: &v1.id,
+            version: 2,
+        }
+        .to_path(),
+        v2_bytes,
+    );
+    let walked = check_incidents(&mut mem.clone(), &chain, &s);
+    assert!(walked.findings.is_empty(), "{:?}", walked.findings);
+    assert_eq!(walked.verified.len(), 1);
+
+    // Version 1 missing: an incident finding naming the version.
+    mem.remove(
+        &ArchivePath::Incident {
+            id: &v1.id,
+            version: 1,
+        }
+        .to_path(),
+    );
+    let walked = check_incidents(&mut mem, &chain, &s);
+    assert_eq!(codes(&walked.findings), ["incident"]);
+    assert!(
+        walked.findings[0]
+            .to_string()
+            .contains("version 1 is missing")
+    );
+}
