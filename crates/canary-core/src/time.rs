@@ -4,7 +4,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Datelike as _, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc};
+use chrono::{
+    DateTime, Datelike as _, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone as _, Utc,
+};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A UTC instant with whole seconds, written exactly as `YYYY-MM-DDTHH:MM:SSZ`.
@@ -61,6 +63,23 @@ impl Timestamp {
     /// `self + d`, or `None` outside the years 0000-9999.
     pub fn checked_add(&self, d: TimeDelta) -> Option<Self> {
         self.0.checked_add_signed(d).and_then(Self::in_range)
+    }
+
+    /// `self + d`, held at the first or last second the format can write
+    /// (0000-01-01T00:00:00Z, 9999-12-31T23:59:59Z) instead of failing: a
+    /// bound near the end of time stays a bound.
+    #[must_use]
+    pub fn saturating_add(&self, d: TimeDelta) -> Self {
+        self.checked_add(d).unwrap_or_else(|| {
+            let edge = if d > TimeDelta::zero() {
+                (9999, 12, 31, 23, 59, 59)
+            } else {
+                (0, 1, 1, 0, 0, 0)
+            };
+            Utc.with_ymd_and_hms(edge.0, edge.1, edge.2, edge.3, edge.4, edge.5)
+                .single()
+                .map_or(*self, Timestamp)
+        })
     }
 
     /// `self - d`, or `None` outside the years 0000-9999.
@@ -262,5 +281,28 @@ mod tests {
         }
         assert_eq!(format_duration(TimeDelta::hours(36)), "1d12h");
         assert_eq!(format_duration(TimeDelta::days(90)), "90d");
+    }
+}
+
+#[cfg(test)]
+mod saturating_tests {
+    use super::*;
+
+    #[test]
+    fn adding_near_the_end_of_time_saturates() {
+        let t: Timestamp = "9999-12-31T23:58:00Z".parse().expect("timestamp");
+        assert_eq!(
+            t.saturating_add(TimeDelta::minutes(5)).to_string(),
+            "9999-12-31T23:59:59Z"
+        );
+        assert_eq!(
+            t.saturating_add(TimeDelta::minutes(1)).to_string(),
+            "9999-12-31T23:59:00Z"
+        );
+        let early: Timestamp = "0000-01-01T00:01:00Z".parse().expect("timestamp");
+        assert_eq!(
+            early.saturating_add(TimeDelta::minutes(-5)).to_string(),
+            "0000-01-01T00:00:00Z"
+        );
     }
 }

@@ -615,7 +615,7 @@ pub fn verify_statement(
     let mut findings = Vec::new();
 
     // Step 7: from the future.
-    let latest_ok = now.checked_add(options.max_skew).unwrap_or(now);
+    let latest_ok = now.saturating_add(options.max_skew);
     if s.issued_at > latest_ok {
         findings.push(Finding::FromTheFuture {
             issued_at: s.issued_at,

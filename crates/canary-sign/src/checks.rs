@@ -35,9 +35,7 @@ const MAX_SKEW_MINUTES: i64 = 5;
 
 /// A problem when `at` lies further ahead of `now` than the clock skew allows.
 fn in_the_future(field: &str, at: Timestamp, now: Timestamp) -> Option<FieldError> {
-    let latest = now
-        .checked_add(TimeDelta::minutes(MAX_SKEW_MINUTES))
-        .unwrap_or(now);
+    let latest = now.saturating_add(TimeDelta::minutes(MAX_SKEW_MINUTES));
     (at > latest).then(|| problem(field, format!("is in the future (now {now})")))
 }
 

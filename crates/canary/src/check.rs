@@ -9,6 +9,7 @@ use canary_core::{
 };
 
 use crate::archive::{SourceArchive, walk_history};
+use crate::error::Error;
 use crate::fetch::Fetcher;
 use crate::outcome::unreachable;
 pub use crate::outcome::{Outcome, Reason};
@@ -28,11 +29,6 @@ pub struct Settings {
     pub deny_warnings: bool,
 }
 
-/// A hard local error (exit 2): a damaged state file, a bad `--ca-cert`.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
 /// Verifies the source at `location`.
 pub fn verify_source(
     source: String,
@@ -40,12 +36,13 @@ pub fn verify_source(
     pinned: &TrustPolicy,
     settings: &Settings,
     fetcher: &mut Fetcher,
-) -> Result<Outcome, UsageError> {
+) -> Result<Outcome, Error> {
     let mut outcome = Outcome {
         source,
         reasons: Vec::new(),
         statement: None,
         incidents: Vec::new(),
+        threshold: None,
         history_checked: None,
     };
     let bytes = match location.read_latest(fetcher, STATEMENT_CAP) {
@@ -58,13 +55,13 @@ pub fn verify_source(
             });
             return Ok(outcome);
         }
-        Err(ReadError::Local(m)) => return Err(UsageError(m)),
+        Err(ReadError::Local(m)) => return Err(Error::usage(m)),
         Err(e) => {
             outcome.reasons.push(unreachable(&e));
             return Ok(outcome);
         }
     };
-    let usage = |e: anyhow::Error| UsageError(format!("{e:#}"));
+    let usage = Error::from;
 
     // The issuer's state is locked from load to save, so two runs at once
     // can never move it backwards.
@@ -100,6 +97,7 @@ pub fn verify_source(
         }
     }
     let policy = chain.current();
+    outcome.threshold = Some(policy.threshold());
 
     // Steps 3-8 and 10.
     let report = verify_statement(&bytes, policy, &settings.options);
@@ -123,7 +121,7 @@ pub fn verify_source(
     };
     if let Some(state) = &previous_state {
         if state.issuer != policy.issuer() {
-            return Err(UsageError(format!(
+            return Err(Error::usage(format!(
                 "state file for {} holds issuer {:?}",
                 policy.issuer(),
                 state.issuer

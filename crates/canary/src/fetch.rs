@@ -128,7 +128,7 @@ fn write_cache(
         body: base64::engine::general_purpose::STANDARD.encode(body),
     };
     if let Ok(json) = serde_json::to_vec(&cached) {
-        let _ = crate::state::write_atomic(&cache_file(dir, url), &json);
+        let _ = crate::files::write_atomic(&cache_file(dir, url), &json);
     }
 }
 

@@ -37,6 +37,8 @@ pub struct Outcome {
     pub statement: Option<VerifiedStatement>,
     /// Incident records verified with `--incidents`.
     pub incidents: Vec<Verified<IncidentRecord>>,
+    /// The threshold of the trust policy in force (after rotations), once known.
+    pub threshold: Option<usize>,
     /// Number of statements whose links were checked with `--history`.
     pub history_checked: Option<usize>,
 }

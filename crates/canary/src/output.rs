@@ -236,3 +236,18 @@ fn md_cell(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
 }
+
+/// Appends `markdown` to the GitHub step summary, when there is one
+/// (`$GITHUB_STEP_SUMMARY`).
+pub fn append_step_summary(markdown: &str) -> crate::error::Result<()> {
+    use std::io::Write as _;
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(markdown.as_bytes()))
+        .map_err(|e| crate::error::Error::usage(format!("cannot write GITHUB_STEP_SUMMARY: {e}")))
+}

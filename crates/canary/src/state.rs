@@ -1,11 +1,9 @@
 //! The verifier's memory between runs (DESIGN §5 step 9): one JSON file per
 //! issuer in the state folder, replaced atomically.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-
 use anyhow::{Context as _, Result, bail};
 use canary_core::{RememberedTrust, State};
+use std::path::{Path, PathBuf};
 
 /// The state folder: `--state PATH`, or `$XDG_STATE_HOME/canary`
 /// (`~/.local/state/canary`).
@@ -54,30 +52,7 @@ pub fn load(path: &Path) -> Result<Option<State>> {
 pub fn save(path: &Path, state: &State) -> Result<()> {
     let mut json = serde_json::to_vec_pretty(state)?;
     json.push(b'\n');
-    write_atomic(path, &json)
-}
-
-/// Replaces `path` with `bytes`: a temporary file in the same folder,
-/// fsync, rename, so a reader (or a second verifier) never sees half a file.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().context("state file has no folder")?;
-    if dir.exists() && !dir.is_dir() {
-        bail!("--state {} is not a folder", dir.display());
-    }
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create state folder {}", dir.display()))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".canary-state-")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot replace {}", path.display()))?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    crate::files::write_atomic(path, &json)
 }
 
 /// The file holding the rotations followed for an issuer (and the pin they
@@ -108,7 +83,7 @@ pub fn save_trust(path: &Path, remembered: Option<&RememberedTrust>) -> Result<(
         Some(r) => {
             let mut json = serde_json::to_vec_pretty(r)?;
             json.push(b'\n');
-            write_atomic(path, &json)
+            crate::files::write_atomic(path, &json)
         }
         None => forget_trust(path),
     }

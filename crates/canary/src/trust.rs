@@ -19,9 +19,10 @@ pub struct TrustArgs {
     /// The expected issuer, with --key.
     #[arg(long)]
     pub issuer: Option<String>,
-    /// Signatures required, with --key.
-    #[arg(long, default_value_t = 1, requires = "key")]
-    pub threshold: u64,
+    /// Signatures required, with --key (default 1). A trust policy file
+    /// names its own threshold.
+    #[arg(long, requires = "key", conflicts_with = "trust")]
+    pub threshold: Option<u64>,
 }
 
 /// A policy and the comments of its keys (from .pub files).
@@ -68,6 +69,12 @@ impl TrustArgs {
                     path.display()
                 );
             }
+            if self.threshold.is_some() {
+                bail!(
+                    "a threshold goes with keys; the trust policy file {} names its own",
+                    path.display()
+                );
+            }
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read trust policy {}", path.display()))?;
             let policy =
@@ -93,7 +100,7 @@ impl TrustArgs {
             }
             keys.push(key);
         }
-        let policy = TrustPolicy::new(issuer, 1, self.threshold, keys, [])?;
+        let policy = TrustPolicy::new(issuer, 1, self.threshold.unwrap_or(1), keys, [])?;
         Ok(Trust { policy, comments })
     }
 }

@@ -209,6 +209,40 @@ fn from_the_future_is_invalid_beyond_the_skew() {
     .code(OK);
 }
 
+/// Near the end of what a timestamp can say, the allowed skew is held at
+/// the last second instead of silently becoming zero.
+#[test]
+fn the_skew_saturates_near_year_9999() {
+    let mut st = statement(1);
+    st.issued_at = "9999-12-31T23:59:00Z".parse().expect("timestamp");
+    st.next_due = "9999-12-31T23:59:30Z".parse().expect("timestamp");
+    st.expires_at = "9999-12-31T23:59:59Z".parse().expect("timestamp");
+    let doc = Doc::new(st);
+    let at: Timestamp = "9999-12-31T23:58:00Z".parse().expect("timestamp");
+    let out = check(&doc.envelope, at, &[]);
+    assert!(
+        !out.reasons().contains(&"future".to_owned()),
+        "{}",
+        out.stdout
+    );
+    let out = check(&doc.envelope, at, &["--max-skew", "100000w"]);
+    assert!(
+        !out.reasons().contains(&"future".to_owned()),
+        "{}",
+        out.stdout
+    );
+}
+
+/// `--threshold` goes with `--key`; beside `--trust` (which names its own
+/// threshold) it is a usage error, never silently dropped.
+#[test]
+fn threshold_beside_trust_is_a_usage_error() {
+    let doc = Doc::new(statement(1));
+    let out = check(&doc.envelope, issued(1), &["--threshold", "2"]);
+    out.code(USAGE);
+    assert!(out.stderr.contains("--threshold"), "{}", out.stderr);
+}
+
 #[test]
 fn expired_is_stale() {
     let s = statement(1);

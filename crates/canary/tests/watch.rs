@@ -195,7 +195,9 @@ fn prometheus_output_parses() {
     let (server, _) = farm();
     let list = farm_list(&s, &server);
     let out = watch(&s, &list, &["--format", "prometheus"]);
-    out.code(INVALID);
+    // The metrics are the product: exit 0 whenever they were written, so
+    // `> f.tmp && mv f.tmp f.prom` keeps the file current when a canary goes bad.
+    out.code(OK);
     let mut samples = BTreeMap::new();
     for line in out.stdout.lines() {
         if line.starts_with('#') {
@@ -294,6 +296,8 @@ fn github_format_annotates_and_summarizes() {
 #[test]
 fn bad_lists_are_usage_errors() {
     let s = Scratch::new();
+    let at = fresh_at(1).to_string();
+    // A list that cannot be used at all: a usage error of the run, and no report.
     for (name, text) in [
         ("empty.toml", String::new()),
         (
@@ -307,33 +311,90 @@ fn bad_lists_are_usage_errors() {
                 t = policy_for(&s, "a.example")
             ),
         ),
-        (
-            "same-issuer.toml",
-            format!(
-                "[[issuer]]\nname = \"a.example\"\ntrust = \"{t}\"\n[[issuer]]\nname = \"a-again\"\nsource = \"a.example\"\ntrust = \"{t}\"\n",
-                t = policy_for(&s, "a.example")
-            ),
-        ),
+    ] {
+        let list = s.write(name, text);
+        let out = canary(["watch", &list, "--at", &at, "--no-state"]).run();
+        out.code(USAGE);
+        assert!(out.stdout.is_empty(), "{name}: {}", out.stdout);
+    }
+
+    // A problem of one entry is that entry's verdict (`usage`), said on
+    // stderr too; the other entries are still verified.
+    let good = s.write("good.json", doc_for("good.example", |_| {}).envelope);
+    let good_entry = format!(
+        "[[issuer]]\nname = \"good.example\"\nsource = {good:?}\ntrust = {:?}\n",
+        policy_for(&s, "good.example")
+    );
+    let a_source = s.write("a.json", doc_for("a.example", |_| {}).envelope);
+    for (name, bad, needle) in [
         (
             "http.toml",
             format!(
                 "[[issuer]]\nname = \"a.example\"\nsource = \"http://example.net/c.json\"\ntrust = \"{}\"\n",
                 policy_for(&s, "a.example")
             ),
+            "http://",
         ),
         (
             "notrust.toml",
             "[[issuer]]\nname = \"nobody.example\"\n".to_owned(),
+            "no trust",
+        ),
+        (
+            // threshold beside trust: never silently dropped.
+            "threshold.toml",
+            format!(
+                "[[issuer]]\nname = \"a.example\"\nsource = {a_source:?}\ntrust = \"{}\"\nthreshold = 2\n",
+                policy_for(&s, "a.example")
+            ),
+            "threshold",
+        ),
+        (
+            // A name that is not the trust policy's issuer.
+            "wrong-name.toml",
+            format!(
+                "[[issuer]]\nname = \"b.example\"\nsource = {a_source:?}\ntrust = \"{}\"\n",
+                policy_for(&s, "a.example")
+            ),
+            "not for \"b.example\"",
+        ),
+        (
+            // Two entries whose issuers share one state file: the second
+            // is refused.
+            "same-issuer.toml",
+            format!(
+                "[[issuer]]\nname = \"a.example\"\nsource = {a_source:?}\ntrust = \"{t}\"\n[[issuer]]\nname = \"A.EXAMPLE\"\nsource = {a_source:?}\ntrust = \"{u}\"\n",
+                t = policy_for(&s, "a.example"),
+                u = policy_for(&s, "A.EXAMPLE"),
+            ),
+            "mirrors",
         ),
     ] {
-        let list = s.write(name, text);
-        let at = fresh_at(1).to_string();
-        let out = canary(["watch", &list, "--at", &at, "--no-state"]).run();
+        let list = s.write(name, format!("{good_entry}{bad}"));
+        let out = canary([
+            "watch",
+            &list,
+            "--at",
+            &at,
+            "--no-state",
+            "--format",
+            "json",
+        ])
+        .run();
         out.code(USAGE);
-        assert!(out.stdout.is_empty(), "{name}: {}", out.stdout);
-        if name == "same-issuer.toml" {
-            assert!(out.stderr.contains("mirrors"), "{name}: {}", out.stderr);
-        }
+        assert!(out.stderr.contains(needle), "{name}: {}", out.stderr);
+        let lines: Vec<serde_json::Value> = out
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect();
+        assert_eq!(lines[0]["issuer"], "good.example", "{name}: {}", out.stdout);
+        assert_eq!(lines[0]["verdict"], "ok", "{name}: {}", out.stdout);
+        assert!(
+            lines[1..].iter().any(|l| l["verdict"] == "usage"),
+            "{name}: {}",
+            out.stdout
+        );
     }
 }
 

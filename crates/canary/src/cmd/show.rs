@@ -5,10 +5,11 @@ use std::process::ExitCode;
 
 use canary_core::{IncidentRecord, Verdict};
 
-use crate::check::{Settings, UsageError, verify_source};
+use crate::args::{PolicyArgs, StateArgs};
+use crate::check::{Settings, verify_source};
+use crate::error::Result;
 use crate::output::{escape, relative};
 use crate::source::{Location, Source};
-use crate::{PolicyArgs, usage_error};
 
 /// Print a canary and its incident records in readable form, after verifying
 /// them. Nothing that fails verification is shown as content.
@@ -18,49 +19,47 @@ Examples:
   canary show example.org --trust example.org.toml
   canary show site/ --trust keys/example.org.toml --at 2026-11-27T00:00:00Z
 
-The exit status is that of `canary verify` (see `canary --help`). show reads
-no state and writes none.")]
+The exit status is that of `canary verify` (see `canary --help`), and show
+keeps state as verify does: a canary verify reports as tripped or rolled back
+is never shown as current.")]
 pub struct Args {
     /// What to show: a file, folder, https:// URL or domain.
     #[arg(value_name = "SOURCE")]
     pub source: String,
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
+    #[command(flatten)]
+    pub(crate) state: StateArgs,
 }
 
 /// Runs the command.
 pub fn run(args: &Args) -> ExitCode {
-    let (source, location) =
-        match Source::parse(&args.source).and_then(|s| Location::of(&s).map(|l| (s, l))) {
-            Ok(l) => l,
-            Err(e) => return usage_error(&e),
-        };
-    let trust = match args.policy.trust.load(source.domain()) {
-        Ok(t) => t,
-        Err(e) => return usage_error(&format!("{e:#}")),
-    };
-    let now = match crate::now(args.policy.at) {
-        Ok(n) => n,
-        Err(e) => return usage_error(&e),
-    };
+    match show(args) {
+        Ok(code) => code,
+        Err(e) => e.report(),
+    }
+}
+
+fn show(args: &Args) -> Result<ExitCode> {
+    let source = Source::parse(&args.source)?;
+    let location = Location::of(&source)?;
+    let trust = args.policy.trust.load(source.domain())?;
+    let now = args.policy.now()?;
     let settings = Settings {
         options: args.policy.options(now),
-        state_dir: None,
+        state_dir: args.state.folder_for(args.policy.at, source.is_remote())?,
         history: false,
         incidents: true,
         deny_warnings: false,
     };
     let mut fetcher = args.policy.fetcher();
-    let outcome = match verify_source(
+    let outcome = verify_source(
         args.source.clone(),
         &location,
         &trust.policy,
         &settings,
         &mut fetcher,
-    ) {
-        Ok(o) => o,
-        Err(UsageError(m)) => return usage_error(&m),
-    };
+    )?;
     let verdict = outcome.verdict(false);
     let mut out = String::new();
     let line = |out: &mut String, s: String| {
@@ -114,7 +113,7 @@ pub fn run(args: &Args) -> ExitCode {
                 format!(
                     "Signed by {} of the {} required keys:",
                     signers.len(),
-                    trust.policy.threshold()
+                    outcome.threshold.unwrap_or(trust.policy.threshold())
                 ),
             );
             for s in signers {
@@ -170,7 +169,7 @@ pub fn run(args: &Args) -> ExitCode {
     }
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(out.as_bytes());
-    ExitCode::from(verdict.exit_code())
+    Ok(ExitCode::from(verdict.exit_code()))
 }
 
 fn incident(out: &mut String, r: &IncidentRecord) {

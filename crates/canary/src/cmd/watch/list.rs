@@ -1,0 +1,198 @@
+//! The watch list: a TOML file of issuers, each turned into a job (or into
+//! that issuer's own usage problem, which does not stop the others).
+
+use std::path::{Path, PathBuf};
+
+use canary_core::{TimeDelta, Timestamp, TrustPolicy, parse_duration};
+use serde::Deserialize;
+
+use crate::check::Settings;
+use crate::error::{Error, Result};
+use crate::source::{Location, Source};
+use crate::trust::TrustArgs;
+
+use super::Args;
+
+/// One issuer, ready to verify.
+pub struct Job {
+    /// The entry's name.
+    pub name: String,
+    /// The primary source, then the mirrors.
+    pub sources: Vec<(String, Location)>,
+    /// The pinned policy.
+    pub policy: TrustPolicy,
+    /// How to verify.
+    pub settings: Settings,
+}
+
+/// An entry of the list: its job, or the problem that keeps it from
+/// running (its verdict is `usage`; the other entries are still checked).
+pub type Listed = std::result::Result<Job, (String, String)>;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListFile {
+    #[serde(default)]
+    defaults: Defaults,
+    #[serde(default)]
+    issuer: Vec<Entry>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Defaults {
+    warn_before: Option<String>,
+    max_age: Option<String>,
+    history: Option<bool>,
+    incidents: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    name: String,
+    source: Option<String>,
+    #[serde(default)]
+    mirrors: Vec<String>,
+    trust: Option<PathBuf>,
+    #[serde(default)]
+    keys: Vec<PathBuf>,
+    threshold: Option<u64>,
+    warn_before: Option<String>,
+    max_age: Option<String>,
+    history: Option<bool>,
+    incidents: Option<bool>,
+}
+
+fn duration(field: &str, s: &str) -> std::result::Result<TimeDelta, String> {
+    parse_duration(s).map_err(|e| format!("{field}: {e}"))
+}
+
+/// Reads the list. A list that cannot be read, parsed, or names an issuer
+/// twice is a usage error of the run; a problem of one entry (a missing
+/// trust file, a bad source) is that entry's alone.
+pub fn load_jobs(args: &Args, now: Timestamp) -> Result<Vec<Listed>> {
+    let text = std::fs::read_to_string(&args.list)
+        .map_err(|e| Error::usage(format!("cannot read {}: {e}", args.list.display())))?;
+    let list: ListFile =
+        toml::from_str(&text).map_err(|e| Error::usage(format!("{}: {e}", args.list.display())))?;
+    if list.issuer.is_empty() {
+        return Err(Error::usage(format!(
+            "{}: no [[issuer]] to watch",
+            args.list.display()
+        )));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for entry in &list.issuer {
+        if !seen.insert(entry.name.clone()) {
+            return Err(Error::usage(format!(
+                "issuer {:?} is listed twice",
+                entry.name
+            )));
+        }
+    }
+    let base = args.list.parent().unwrap_or(Path::new("."));
+    let mut listed: Vec<Listed> = Vec::new();
+    for entry in &list.issuer {
+        let job = entry_job(args, now, base, &list.defaults, entry).and_then(|job| {
+            // One issuer, one state: two entries that resolve to one state
+            // file would race on it (and a lagging one would read as a
+            // rollback).
+            let slot = |issuer: &str| crate::state::file_for(Path::new(""), issuer);
+            let other = listed
+                .iter()
+                .flatten()
+                .find(|j| slot(j.policy.issuer()) == slot(job.policy.issuer()));
+            match other {
+                Some(other) => Err(format!(
+                    "{:?} verifies the canary of {:?} as {:?} does: list the second source \
+                     under mirrors = [...] of the first",
+                    entry.name,
+                    job.policy.issuer(),
+                    other.name
+                )),
+                None => Ok(job),
+            }
+        });
+        listed.push(job.map_err(|problem| (entry.name.clone(), problem)));
+    }
+    Ok(listed)
+}
+
+/// One entry as a job, or what is wrong with it.
+fn entry_job(
+    args: &Args,
+    now: Timestamp,
+    base: &Path,
+    defaults: &Defaults,
+    entry: &Entry,
+) -> std::result::Result<Job, String> {
+    if entry.threshold.is_some() && entry.trust.is_some() {
+        return Err(
+            "threshold goes with keys; a trust file names its own threshold (remove one)"
+                .to_owned(),
+        );
+    }
+    let trust = TrustArgs {
+        trust: entry.trust.as_ref().map(|p| base.join(p)),
+        key: entry.keys.iter().map(|p| base.join(p)).collect(),
+        issuer: Some(entry.name.clone()),
+        threshold: entry.threshold,
+    };
+    let loaded = trust
+        .load(Some(&entry.name))
+        .map_err(|e| format!("{e:#}"))?;
+    if loaded.policy.issuer() != entry.name {
+        return Err(format!(
+            "the trust policy is for {:?}, not for {:?}: name the entry after the issuer its \
+             statements name, or give it that issuer's trust",
+            loaded.policy.issuer(),
+            entry.name
+        ));
+    }
+    let mut sources = Vec::new();
+    let primary = entry.source.clone().unwrap_or_else(|| entry.name.clone());
+    let mut primary_remote = false;
+    for arg in std::iter::once(&primary).chain(entry.mirrors.iter()) {
+        // Relative local paths are relative to the list file.
+        let resolved = if arg.contains("://") || !base.join(arg).exists() {
+            arg.clone()
+        } else {
+            base.join(arg).display().to_string()
+        };
+        let source = Source::parse(&resolved)?;
+        if sources.is_empty() {
+            primary_remote = source.is_remote();
+        }
+        let location = Location::of(&source)?;
+        if let Location::Remote { latest, .. } = &location
+            && let Some(p) = crate::fetch::scheme_problem(latest)
+        {
+            return Err(format!("{arg}: {p}"));
+        }
+        sources.push((arg.clone(), location));
+    }
+    let mut options = args.policy.options(now);
+    if let Some(w) = entry.warn_before.as_ref().or(defaults.warn_before.as_ref()) {
+        options.warn_before = duration("warn_before", w)?;
+    }
+    if let Some(m) = entry.max_age.as_ref().or(defaults.max_age.as_ref()) {
+        options.max_age = Some(duration("max_age", m)?);
+    }
+    let state_dir = args
+        .state
+        .folder_for(args.policy.at, primary_remote)
+        .map_err(|e| e.message)?;
+    Ok(Job {
+        name: entry.name.clone(),
+        sources,
+        policy: loaded.policy,
+        settings: Settings {
+            options,
+            state_dir,
+            history: entry.history.or(defaults.history).unwrap_or(false),
+            incidents: entry.incidents.or(defaults.incidents).unwrap_or(false),
+            deny_warnings: args.deny_warnings,
+        },
+    })
+}
