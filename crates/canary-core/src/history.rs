@@ -36,10 +36,13 @@ fn compare_sorted<'a>(
             None => findings.push(Finding::StatementRemoved {
                 id: id.to_owned(),
                 sequence,
+                text: text.to_owned(),
             }),
             Some(item) if item.text != text => findings.push(Finding::StatementChanged {
                 id: id.to_owned(),
                 sequence,
+                before: text.to_owned(),
+                after: item.text.clone(),
             }),
             Some(_) => {}
         }

@@ -79,7 +79,7 @@ pub use policy::{PolicyError, TrustPolicy};
 pub use time::{TimeError, Timestamp, format_duration, parse_duration};
 pub use trust::{FollowError, MAX_ROTATIONS, RememberedTrust, TrustChain};
 pub use verify::{
-    Finding, HasIssuer, Report, Verdict, Verified, VerifiedStatement, VerifyOptions,
+    Finding, HasIssuer, Report, Unreachable, Verdict, Verified, VerifiedStatement, VerifyOptions,
     verify_document, verify_rotation, verify_statement,
 };
 

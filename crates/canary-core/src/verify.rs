@@ -206,21 +206,27 @@ pub enum Finding {
         /// The verifier's now.
         now: Timestamp,
     },
-    /// A statement id present before is missing now (steps 9 and 11).
-    #[error("statement {id:?} was removed{}", at_sequence(*.sequence))]
+    /// A promise present before is missing now (steps 9 and 11).
+    #[error("promise {id:?} was removed{}; it said: {text:?}", at_sequence(*.sequence))]
     StatementRemoved {
         /// The id that disappeared.
         id: String,
         /// The first sequence without it.
         sequence: u64,
+        /// What it said.
+        text: String,
     },
-    /// A statement's text changed (steps 9 and 11).
-    #[error("statement {id:?} was reworded{}", at_sequence(*.sequence))]
+    /// A promise's text changed (steps 9 and 11).
+    #[error("promise {id:?} was reworded{}: {before:?} became {after:?}", at_sequence(*.sequence))]
     StatementChanged {
         /// The id whose text changed.
         id: String,
         /// The first sequence with the new text.
         sequence: u64,
+        /// The text before.
+        before: String,
+        /// The text now.
+        after: String,
     },
     /// A link of the history does not hold (step 11).
     #[error("history broken at sequence {sequence}: {reason}")]
@@ -291,6 +297,15 @@ pub enum Finding {
         /// The highest.
         high: u64,
     },
+    /// A document could not be read (the caller's I/O failed): the source
+    /// is unreachable, or a local file unreadable.
+    #[error("{message}")]
+    Unreachable {
+        /// What kind of failure.
+        kind: Unreachable,
+        /// What the transport or file system said.
+        message: String,
+    },
     /// A key rotation is not acceptable.
     #[error("key rotation to version {version} refused: {reason}")]
     Rotation {
@@ -329,6 +344,7 @@ impl Finding {
                 Verdict::Warning
             }
             Finding::Expired { .. } | Finding::TooOld { .. } => Verdict::Stale,
+            Finding::Unreachable { .. } => Verdict::Unreachable,
             Finding::StatementRemoved { .. }
             | Finding::StatementChanged { .. }
             | Finding::Final
@@ -370,6 +386,42 @@ impl Finding {
             Finding::Incident { .. } => "incident",
             Finding::MirrorsDisagree { .. } => "equivocation",
             Finding::MirrorBehind { .. } => "mirror-behind",
+            Finding::Unreachable { kind, .. } => kind.code(),
+        }
+    }
+}
+
+/// Why a document could not be read, for [`Finding::Unreachable`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unreachable {
+    /// 404, or no such file.
+    NotFound,
+    /// Another HTTP status than 200.
+    HttpStatus,
+    /// Larger than the cap for its kind.
+    TooLarge,
+    /// Too slow.
+    Timeout,
+    /// A URL the verifier refuses to fetch (http:// to a non-loopback host,
+    /// a redirect to http://, another scheme).
+    InsecureUrl,
+    /// DNS, TLS, connection: any other transport failure.
+    FetchFailed,
+    /// A local file that exists but cannot be read.
+    Unreadable,
+}
+
+impl Unreachable {
+    /// The reason code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Unreachable::NotFound => "not-found",
+            Unreachable::HttpStatus => "http-status",
+            Unreachable::TooLarge => "too-large",
+            Unreachable::Timeout => "timeout",
+            Unreachable::InsecureUrl => "insecure-url",
+            Unreachable::FetchFailed => "fetch-failed",
+            Unreachable::Unreadable => "unreadable",
         }
     }
 }

@@ -165,7 +165,8 @@ fn state_trips_on_removed_or_reworded_promises_but_not_on_new_ones() {
         found,
         vec![Finding::StatementRemoved {
             id: "no-gag-orders".into(),
-            sequence: 2
+            sequence: 2,
+            text: "We have never been gagged.".into(),
         }]
     );
     assert_eq!(found[0].verdict(), Verdict::Tripped);
@@ -178,7 +179,14 @@ fn state_trips_on_removed_or_reworded_promises_but_not_on_new_ones() {
             ("no-gag-orders", "We have rarely been gagged."),
         ],
     ));
-    assert_eq!(codes(&state.check(&reworded, now)), ["statement-changed"]);
+    let changed = state.check(&reworded, now);
+    assert_eq!(codes(&changed), ["statement-changed"]);
+    // A tripped report quotes the promise: the old text and the new.
+    let said = changed[0].to_string();
+    assert!(
+        said.contains("We have never been gagged.") && said.contains("We have rarely been gagged."),
+        "{said}"
+    );
 
     let more = verified(&statement(
         2,
@@ -215,7 +223,8 @@ fn history_names_the_sequence_where_a_promise_disappeared() {
         verify_history(None, &c),
         vec![Finding::StatementRemoved {
             id: "no-warrants".into(),
-            sequence: 3
+            sequence: 3,
+            text: "We have never received a warrant.".into(),
         }]
     );
 }

@@ -864,7 +864,7 @@ fn refuses_silent_statement_removal_unless_allowed() {
         &alice,
         "removed.json",
         &d,
-        "statements: statement \"no-gag-orders\" was removed",
+        "statements: promise \"no-gag-orders\" was removed",
     );
     sign(&s, "removed.json", &alice, T2)
         .code(REFUSED)
@@ -904,7 +904,7 @@ fn refuses_silent_rewording_unless_allowed() {
         &alice,
         "reworded.json",
         &d,
-        "statements: statement \"no-warrants\" was reworded",
+        "statements: promise \"no-warrants\" was reworded",
     );
     sign_with(
         &s,
@@ -1701,7 +1701,7 @@ fn every_signer_consents_to_a_statement_change() {
     let before = snapshot(&s.path("org"));
     sign(&s, STMT2, &bob, T2)
         .code(REFUSED)
-        .stderr_has("statement \"no-warrants\" was removed");
+        .stderr_has("promise \"no-warrants\" was removed");
     assert_unchanged(&s.path("org"), &before, "co-sign without consent");
     sign_with(&s, STMT2, &bob, T2, &["--allow-statement-change"])
         .code(OK)

@@ -698,6 +698,19 @@ fn rotating_one_two_three_end_to_end() {
     w.verify("site", "pinned-v1.toml", Some("st"), T4)
         .code(V_OK);
     assert_eq!(w.state("st").sequence, 4);
+
+    // An older statement, signed under a trust version rotated away since,
+    // served again: named a rollback, not only a threshold not met.
+    std::fs::copy(
+        w.path("site/.well-known/canary/statements/000002.json"),
+        w.path("site/.well-known/canary.json"),
+    )
+    .expect("serve statement 2 again");
+    w.verify("site", "pinned-v1.toml", Some("st"), T4)
+        .code(V_INVALID)
+        .reason("invalid", "rollback");
+    assert_eq!(w.state("st").sequence, 4);
+    w.put_latest(&s4, &[&alice, &carol]);
 }
 
 #[test]

@@ -4,15 +4,15 @@
 use std::path::PathBuf;
 
 use canary_core::{
-    Finding, FollowError, State, TrustChain, TrustPolicy, Verdict, VerifyOptions, check_incidents,
+    Finding, FollowError, Statement, State, TrustChain, TrustPolicy, Verdict, VerifyOptions, check_incidents,
     layout::STATEMENT_CAP, verify_statement,
 };
 
 use crate::archive::{SourceArchive, walk_history};
 use crate::error::Error;
 use crate::fetch::Fetcher;
+pub use crate::outcome::Outcome;
 use crate::outcome::unreachable;
-pub use crate::outcome::{Outcome, Reason};
 use crate::source::{Location, ReadError};
 
 /// What to check besides the latest statement.
@@ -48,9 +48,8 @@ pub fn verify_source(
     let bytes = match location.read_latest(fetcher, STATEMENT_CAP) {
         Ok(b) => b,
         Err(ReadError::Local(m)) if !matches!(location, Location::Remote { .. }) => {
-            outcome.reasons.push(Reason {
-                verdict: Verdict::Unreachable,
-                code: "unreadable".to_owned(),
+            outcome.reasons.push(Finding::Unreachable {
+                kind: canary_core::Unreachable::Unreadable,
                 message: m,
             });
             return Ok(outcome);
@@ -92,25 +91,15 @@ pub fn verify_source(
             return Ok(outcome);
         }
         Err(FollowError::Refused(f)) => {
-            outcome.reasons.push(Reason::from(&f));
+            outcome.reasons.push(f);
             return Ok(outcome);
         }
     }
     let policy = chain.current();
     outcome.threshold = Some(policy.threshold());
 
-    // Steps 3-8 and 10.
-    let report = verify_statement(&bytes, policy, &settings.options);
-    outcome
-        .reasons
-        .extend(report.findings.iter().map(Reason::from));
-    let Some(statement) = report.statement else {
-        return Ok(outcome);
-    };
-    let now = settings.options.now;
-    let sequence = statement.document().sequence;
-
-    // Step 9: state.
+    // The state of earlier runs (step 9), read before step 3 so that a
+    // statement the issuer has since superseded is named for what it is.
     let state_file = settings
         .state_dir
         .as_ref()
@@ -119,6 +108,28 @@ pub fn verify_source(
         Some(path) => crate::state::load(path).map_err(usage)?,
         None => None,
     };
+
+    // Steps 3-8 and 10.
+    let report = verify_statement(&bytes, policy, &settings.options);
+    let Some(statement) = report.statement else {
+        // Not signed by the keys in force, but by those of an earlier trust
+        // version, and older than what was seen: an old statement served
+        // again after a rotation is a rollback, not merely a bad signature.
+        if let (Some(state), Ok(old)) = (&previous_state, chain.verify::<Statement>(&bytes))
+            && old.document().sequence < state.sequence
+        {
+            outcome.reasons.push(Finding::Rollback {
+                seen: state.sequence,
+                found: old.document().sequence,
+            });
+        }
+        outcome.reasons.extend(report.findings);
+        return Ok(outcome);
+    };
+    outcome.reasons.extend(report.findings.iter().cloned());
+    let now = settings.options.now;
+    let sequence = statement.document().sequence;
+
     if let Some(state) = &previous_state {
         if state.issuer != policy.issuer() {
             return Err(Error::usage(format!(
@@ -128,7 +139,7 @@ pub fn verify_source(
             )));
         }
         let findings = state.check(&statement, now);
-        outcome.reasons.extend(findings.iter().map(Reason::from));
+        outcome.reasons.extend(findings.iter().cloned());
         // A jump of more than one: the archive shows whether the new
         // statement descends from the one seen (when it is available).
         if findings.is_empty() && sequence > state.sequence + 1 {
@@ -139,7 +150,7 @@ pub fn verify_source(
                 .findings
                 .iter()
                 .filter(|f| !matches!(f, Finding::HistoryMissing { .. }));
-            outcome.reasons.extend(findings.map(Reason::from));
+            outcome.reasons.extend(findings.cloned());
             if let Some((_, e)) = &walked.error {
                 outcome.reasons.push(unreachable(e));
             }
@@ -152,9 +163,7 @@ pub fn verify_source(
         if walked.verified as u64 == sequence {
             outcome.history_checked = Some(walked.verified);
         }
-        outcome
-            .reasons
-            .extend(walked.findings.iter().map(Reason::from));
+        outcome.reasons.extend(walked.findings.iter().cloned());
         if let Some((_, e)) = &walked.error {
             outcome.reasons.push(unreachable(e));
         }
@@ -162,9 +171,7 @@ pub fn verify_source(
 
     if settings.incidents {
         let walked = check_incidents(&mut archive, &chain, statement.document());
-        outcome
-            .reasons
-            .extend(walked.findings.iter().map(Reason::from));
+        outcome.reasons.extend(walked.findings.iter().cloned());
         if let Some((_, e)) = &walked.error {
             outcome.reasons.push(unreachable(e));
         }

@@ -104,8 +104,8 @@ impl Printer {
                     }
                 }
                 for r in &outcome.reasons {
-                    let label = paint(self.color, verdict_color(r.verdict), &r.code);
-                    writeln!(out, "  {label}: {}", escape(&r.message))?;
+                    let label = paint(self.color, verdict_color(r.verdict()), r.code());
+                    writeln!(out, "  {label}: {}", escape(&r.to_string()))?;
                 }
             }
             Format::Json | Format::Github => {
@@ -153,8 +153,8 @@ impl Printer {
             "source": outcome.source,
             "verdict": verdict.as_str(),
             "reasons": outcome.reasons.iter().map(|r| serde_json::json!({
-                "code": r.code,
-                "message": r.message,
+                "code": r.code(),
+                "message": r.to_string(),
             })).collect::<Vec<_>>(),
             "issuer": s.map(|s| s.issuer.clone()),
             "sequence": s.map(|s| s.sequence),
@@ -172,7 +172,7 @@ impl Printer {
     fn annotations(&self, out: &mut impl std::io::Write, outcome: &Outcome) -> std::io::Result<()> {
         let verdict = outcome.verdict(self.deny_warnings);
         for r in &outcome.reasons {
-            let level = match r.verdict {
+            let level = match r.verdict() {
                 Verdict::Ok => continue,
                 Verdict::Warning if !self.deny_warnings => "warning",
                 _ => "error",
@@ -180,8 +180,8 @@ impl Printer {
             writeln!(
                 out,
                 "::{level} title={}::{}",
-                gh_property(&format!("canary {}: {}", outcome.source, r.code)),
-                gh_data(&format!("{}: {}", outcome.source, escape(&r.message)))
+                gh_property(&format!("canary {}: {}", outcome.source, r.code())),
+                gh_data(&format!("{}: {}", outcome.source, escape(&r.to_string())))
             )?;
         }
         if verdict == Verdict::Ok && !self.quiet {
@@ -200,7 +200,7 @@ impl Printer {
             let reasons: Vec<String> = o
                 .reasons
                 .iter()
-                .map(|r| format!("`{}` {}", r.code, md_cell(&r.message)))
+                .map(|r| format!("`{}` {}", r.code(), md_cell(&r.to_string())))
                 .collect();
             md.push_str(&format!(
                 "| {} | **{}** | {} | {} | {} | {} | {} |\n",

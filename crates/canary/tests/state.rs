@@ -167,7 +167,12 @@ fn removed_or_reworded_promise_is_tripped() {
             .code(TRIPPED)
             .verdict("tripped")
             .reason("statement-removed")
-            .reason_says("statement-removed", "no-gag-orders");
+            .reason_says("statement-removed", "no-gag-orders")
+            // The report quotes what the promise said, not only its id.
+            .reason_says(
+                "statement-removed",
+                "We have never been placed under a gag order.",
+            );
     });
     // Not recorded: the next run trips again.
     fx.run_doc("2.json", &removed, plus_days(fresh_at(2), 1))
@@ -182,7 +187,15 @@ fn removed_or_reworded_promise_is_tripped() {
         fx.run_doc("2b.json", &Doc::new(reworded), plus_days(fresh_at(2), 2))
             .code(TRIPPED)
             .reason("statement-changed")
-            .reason_says("statement-changed", "no-warrants");
+            .reason_says("statement-changed", "no-warrants")
+            .reason_says(
+                "statement-changed",
+                "We have never received a search warrant.",
+            )
+            .reason_says(
+                "statement-changed",
+                "We have received no search warrant we could talk about.",
+            );
     });
     assert_eq!(fx.state()["sequence"], 1);
 }

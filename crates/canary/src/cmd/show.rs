@@ -164,7 +164,10 @@ fn show(args: &Args) -> Result<ExitCode> {
         line(&mut out, String::new());
         line(&mut out, "Reasons:".to_owned());
         for r in &outcome.reasons {
-            line(&mut out, format!("  {}: {}", r.code, escape(&r.message)));
+            line(
+                &mut out,
+                format!("  {}: {}", r.code(), escape(&r.to_string())),
+            );
         }
     }
     let mut stdout = std::io::stdout().lock();

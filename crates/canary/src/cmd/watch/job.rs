@@ -2,7 +2,9 @@
 
 use canary_core::Verdict;
 
-use crate::check::{Outcome, Reason, Settings, verify_source};
+use canary_core::Finding;
+
+use crate::check::{Outcome, Settings, verify_source};
 
 use super::list::Job;
 
@@ -13,7 +15,7 @@ pub struct Watched {
     /// One per source: the first with state, then the mirrors.
     pub outcomes: Vec<Outcome>,
     /// Reasons about the issuer as a whole (mirrors disagreeing).
-    pub extra: Vec<Reason>,
+    pub extra: Vec<Finding>,
     /// What kept the entry from being verified (its verdict is `usage`).
     pub usage: Option<String>,
 }
@@ -84,7 +86,7 @@ impl Watched {
     }
 
     /// Every reason, source by source, then those about the issuer.
-    pub fn reasons(&self) -> impl Iterator<Item = &Reason> {
+    pub fn reasons(&self) -> impl Iterator<Item = &Finding> {
         self.outcomes
             .iter()
             .flat_map(|o| o.reasons.iter())
@@ -102,7 +104,7 @@ impl Watched {
 
     fn verdict(&self, deny_warnings: bool) -> Verdict {
         self.reasons()
-            .map(|r| match r.verdict {
+            .map(|r| match r.verdict() {
                 Verdict::Warning if !deny_warnings => Verdict::Ok,
                 v => v,
             })
@@ -145,10 +147,7 @@ pub fn run_job(job: &Job, fetcher: &mut crate::fetch::Fetcher) -> Watched {
     let served = outcomes
         .iter()
         .filter_map(|o| Some((o.source.as_str(), o.statement.as_ref()?)));
-    let extra = canary_core::compare_mirrors(served)
-        .iter()
-        .map(Reason::from)
-        .collect();
+    let extra = canary_core::compare_mirrors(served);
     Watched {
         name: job.name.clone(),
         outcomes,

@@ -17,9 +17,9 @@ fn first_problem(w: &Watched, deny_warnings: bool) -> String {
         return format!("usage: {problem}");
     }
     w.reasons()
-        .find(|r| r.verdict != Verdict::Ok && (deny_warnings || r.verdict != Verdict::Warning))
+        .find(|r| r.verdict() != Verdict::Ok && (deny_warnings || r.verdict() != Verdict::Warning))
         .or_else(|| w.reasons().next())
-        .map(|r| format!("{}: {}", r.code, r.message))
+        .map(|r| format!("{}: {r}", r.code()))
         .unwrap_or_default()
 }
 
@@ -74,7 +74,7 @@ pub fn report(args: &Args, now: Timestamp, watched: &[Watched]) -> Result<ExitCo
                 let line = serde_json::json!({
                     "issuer": w.name,
                     "verdict": w.status(deny).as_str(),
-                    "reasons": w.reasons().map(|r| serde_json::json!({"code": r.code, "message": r.message})).collect::<Vec<_>>(),
+                    "reasons": w.reasons().map(|r| serde_json::json!({"code": r.code(), "message": r.to_string()})).collect::<Vec<_>>(),
                     "sequence": s.map(|s| s.sequence),
                     "issued_at": s.map(|s| s.issued_at.to_string()),
                     "next_due": s.map(|s| s.next_due.to_string()),
