@@ -1060,13 +1060,48 @@ fn first_contact_pins_a_published_policy() {
         &alice.id,
         "--fingerprint",
         &carol.id,
+        "--threshold",
+        "2",
     ])
     .code(V_INVALID)
     .out_has(&alice.id)
     .err_has("do not match");
     // Too few fingerprints are no match either.
-    w.canary(&["trust", "add", &url, "--fingerprint", &alice.id])
-        .code(V_INVALID);
+    w.canary(&[
+        "trust",
+        "add",
+        &url,
+        "--fingerprint",
+        &alice.id,
+        "--threshold",
+        "2",
+    ])
+    .code(V_INVALID);
+    // Fingerprints confirm the keys; the threshold must be confirmed too.
+    w.canary(&[
+        "trust",
+        "add",
+        &url,
+        "--fingerprint",
+        &alice.id,
+        "--fingerprint",
+        &bob.id,
+    ])
+    .code(V_USAGE)
+    .err_has("--threshold");
+    w.canary(&[
+        "trust",
+        "add",
+        &url,
+        "--fingerprint",
+        &alice.id,
+        "--fingerprint",
+        &bob.id,
+        "--threshold",
+        "1",
+    ])
+    .code(V_INVALID)
+    .err_has("needs 2");
     // No fingerprint and no terminal to confirm on.
     w.canary(&["trust", "add", &url])
         .code(V_USAGE)
@@ -1085,9 +1120,15 @@ fn first_contact_pins_a_published_policy() {
         &bob.id,
         "--fingerprint",
         &alice.id,
+        "--threshold",
+        "2",
     ])
     .code(V_OK)
     .out_has("pinned example.org");
+    // Pinned from a URL, the pin is found again for that URL (whose host
+    // is not the issuer's name).
+    w.canary(&["verify", &url, "--at", T1, "--no-state"])
+        .code(V_OK);
     let pinned = TrustPolicy::from_toml(&std::fs::read_to_string(&pin).expect("the pin file"))
         .expect("the pin parses");
     assert_eq!(
@@ -1123,6 +1164,8 @@ fn first_contact_pins_a_published_policy() {
         &alice.id,
         "--fingerprint",
         &bob.id,
+        "--threshold",
+        "2",
     ])
     .code(V_USAGE)
     .err_has("pinned already");
@@ -1145,6 +1188,8 @@ fn first_contact_pins_a_published_policy() {
         &alice.id,
         "--fingerprint",
         &bob.id,
+        "--threshold",
+        "2",
     ])
     .code(V_OK);
     assert!(pin.exists());

@@ -84,6 +84,13 @@ pub struct PolicyArgs {
     /// How far in the future issued_at may be (clock skew).
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = duration)]
     pub max_skew: TimeDelta,
+    #[command(flatten)]
+    pub(crate) fetch: FetchArgs,
+}
+
+/// How documents are fetched.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FetchArgs {
     /// Whole-request timeout for each fetch (e.g. 30s, or seconds).
     #[arg(long, value_name = "DURATION", value_parser = timeout)]
     pub timeout: Option<Duration>,
@@ -94,6 +101,23 @@ pub struct PolicyArgs {
     /// repeatable.
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Vec<PathBuf>,
+}
+
+impl FetchArgs {
+    /// The fetcher (no client is built until a remote source is read).
+    pub fn fetcher(&self) -> Fetcher {
+        self.fetcher_caching(None)
+    }
+
+    /// A fetcher that keeps a conditional-GET cache in `cache_dir`.
+    pub fn fetcher_caching(&self, cache_dir: Option<PathBuf>) -> Fetcher {
+        Fetcher::new(FetchOptions {
+            timeout: self.timeout,
+            proxy: self.proxy.clone(),
+            ca_certs: self.ca_cert.clone(),
+            cache_dir,
+        })
+    }
 }
 
 /// Verify canaries: files, publish folders, https:// URLs or bare domains.
@@ -222,17 +246,12 @@ impl PolicyArgs {
 
     /// The fetcher (no client is built until a remote source is read).
     pub fn fetcher(&self) -> Fetcher {
-        self.fetcher_caching(None)
+        self.fetch.fetcher()
     }
 
     /// A fetcher that keeps a conditional-GET cache in `cache_dir`.
     pub fn fetcher_caching(&self, cache_dir: Option<PathBuf>) -> Fetcher {
-        Fetcher::new(FetchOptions {
-            timeout: self.timeout,
-            proxy: self.proxy.clone(),
-            ca_certs: self.ca_cert.clone(),
-            cache_dir,
-        })
+        self.fetch.fetcher_caching(cache_dir)
     }
 }
 

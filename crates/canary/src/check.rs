@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use canary_core::{
-    Finding, FollowError, Statement, State, TrustChain, TrustPolicy, Verdict, VerifyOptions, check_incidents,
-    layout::STATEMENT_CAP, verify_statement,
+    Finding, FollowError, State, Statement, TrustChain, TrustPolicy, Verdict, VerifyOptions,
+    check_incidents, layout::STATEMENT_CAP, verify_statement,
 };
 
 use crate::archive::{SourceArchive, walk_history};

@@ -63,6 +63,14 @@ impl Source {
         }
     }
 
+    /// The URL of a network source.
+    pub fn url(&self) -> Option<&Url> {
+        match self {
+            Source::Url(url) => Some(url),
+            _ => None,
+        }
+    }
+
     /// True for network sources.
     pub fn is_remote(&self) -> bool {
         matches!(self, Source::Url(_))

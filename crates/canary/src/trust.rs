@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result, bail};
 use canary_core::{KeyId, PublicKey, TrustPolicy};
+use reqwest::Url;
 
 /// Trust options shared by `verify` and `show`.
 #[derive(Debug, Clone, clap::Args)]
@@ -40,19 +41,27 @@ impl TrustArgs {
     }
 
     /// Loads the policy: `--trust`, `--key`, or else the policy pinned with
-    /// `canary trust add` for `--issuer` or the source's domain. Errors here
-    /// are usage errors (exit 2).
-    pub fn load(&self, source_domain: Option<&str>) -> Result<Trust> {
+    /// `canary trust add` for `--issuer` or the source's domain (or, for a
+    /// URL, the pin made from that host). Errors here are usage errors
+    /// (exit 2).
+    pub fn load(&self, source_domain: Option<&str>, source_url: Option<&Url>) -> Result<Trust> {
         if !self.given() {
             let Some(issuer) = self.issuer.as_deref().or(source_domain) else {
                 bail!(
                     "no trust: pass --trust FILE, or --key FILE.pub --issuer ISSUER, or pin the issuer with `canary trust add DOMAIN`"
                 );
             };
-            let path = crate::pins::path_for(issuer)?;
-            let policy = crate::pins::load(&path)?.with_context(|| {
+            let mut policy = crate::pins::load_for(issuer)?;
+            if policy.is_none()
+                && self.issuer.is_none()
+                && let Some(url) = source_url
+            {
+                policy = crate::pins::find_for_url(url)?;
+            }
+            let add = source_url.map_or_else(|| issuer.to_owned(), ToString::to_string);
+            let policy = policy.with_context(|| {
                 format!(
-                    "no trust for {issuer}: pin it with `canary trust add {issuer}`, or pass --trust FILE"
+                    "no trust for {issuer}: pin it with `canary trust add {add}`, or pass --trust FILE"
                 )
             })?;
             return Ok(Trust {

@@ -603,3 +603,77 @@ fn concurrent_verifications_never_move_the_state_backwards() {
         );
     }
 }
+
+// ------------------------------------------- first contact: what a pin answers for
+
+/// A pin answers only for the exact issuer it names: a policy for
+/// `EXAMPLE.ORG`, stored where `example.org`'s pin would be, is refused.
+#[test]
+fn a_pin_answers_only_for_the_issuer_it_names() {
+    let s = Scratch::new();
+    let site = s.tree("site", &Tree::publish(&chain(1, |_| {})));
+    let at = fresh_at(1).to_string();
+    s.write(
+        "config/canary/trust/example.org.toml",
+        trust_toml(1, &["alice"], &[]).replace(ISSUER, "EXAMPLE.ORG"),
+    );
+    let out = with_homes(&s, &["verify", &site, "--issuer", ISSUER, "--at", &at]);
+    out.code(USAGE);
+    assert!(out.stderr.contains("answers only"), "{}", out.stderr);
+    // The right pin works.
+    s.write(
+        "config/canary/trust/example.org.toml",
+        trust_toml(1, &["alice"], &[]),
+    );
+    with_homes(&s, &["verify", &site, "--issuer", ISSUER, "--at", &at]).code(OK);
+}
+
+/// `--fingerprint` pins nothing unless the threshold and the panic keys
+/// are confirmed too.
+#[test]
+fn fingerprints_confirm_threshold_and_panic_keys_too() {
+    let s = Scratch::new();
+    let policy = s.write("published.toml", trust_toml(1, &["alice"], &["panic"]));
+    let alice = public("alice").id().to_string();
+    let panic = public("panic").id().to_string();
+    let pin = s.path("config/canary/trust/example.org.toml");
+    // No threshold: a usage error.
+    let out = with_homes(&s, &["trust", "add", &policy, "--fingerprint", &alice]);
+    out.code(USAGE);
+    assert!(out.stderr.contains("--threshold"), "{}", out.stderr);
+    // The panic key not confirmed: refused.
+    let out = with_homes(
+        &s,
+        &[
+            "trust",
+            "add",
+            &policy,
+            "--fingerprint",
+            &alice,
+            "--threshold",
+            "1",
+        ],
+    );
+    out.code(INVALID);
+    assert!(out.stderr.contains("panic"), "{}", out.stderr);
+    // The published panic keys are shown before anything is asked.
+    assert!(out.stdout.contains(&panic), "{}", out.stdout);
+    assert!(!pin.exists(), "nothing was pinned");
+    // Everything confirmed: pinned.
+    with_homes(
+        &s,
+        &[
+            "trust",
+            "add",
+            &policy,
+            "--fingerprint",
+            &alice,
+            "--threshold",
+            "1",
+            "--panic-key",
+            &panic,
+        ],
+    )
+    .code(OK);
+    assert!(pin.exists());
+}

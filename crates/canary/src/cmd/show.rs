@@ -43,7 +43,7 @@ pub fn run(args: &Args) -> ExitCode {
 fn show(args: &Args) -> Result<ExitCode> {
     let source = Source::parse(&args.source)?;
     let location = Location::of(&source)?;
-    let trust = args.policy.trust.load(source.domain())?;
+    let trust = args.policy.trust.load(source.domain(), source.url())?;
     let now = args.policy.now()?;
     let settings = Settings {
         options: args.policy.options(now),

@@ -10,7 +10,7 @@ use canary_core::layout::DOCUMENT_CAP;
 use canary_core::{KeyId, TrustPolicy};
 use reqwest::Url;
 
-use crate::args::PolicyArgs;
+use crate::args::FetchArgs;
 use crate::error::{Error, Result};
 use crate::fetch::{FetchError, Fetcher};
 use crate::pins::{dir, load, path_for};
@@ -24,18 +24,26 @@ pub enum Command {
     #[command(after_help = "\
 Examples:
   canary trust add example.org
-  canary trust add example.org --fingerprint 7717fc10...  --fingerprint e6fda723...
+  canary trust add example.org --fingerprint 7717fc10... --fingerprint e6fda723... --threshold 2
+  canary trust add https://mirror.example.net/.well-known/canary.json
 
 The policy comes from https://DOMAIN/.well-known/canary/trust.toml (or a
 URL, a publish folder or a .toml file). Compare the fingerprints with ones
 the issuer gave you through another channel before confirming; with
---fingerprint (one per signing key, full 64 hex digits) nothing is asked.
-Later, `canary verify DOMAIN` needs no trust options, and follows the
-issuer's key rotations from the pinned version on.")]
+--fingerprint (one per signing key, full 64 hex digits) and --threshold (and
+--panic-key for each panic key the policy names) nothing is asked.
+Later, `canary verify DOMAIN` (or the URL pinned from) needs no trust
+options, and follows the issuer's key rotations from the pinned version on.")]
     Add(Box<AddArgs>),
     /// List the pinned issuers.
+    #[command(
+        after_help = "Example:\n  canary trust list\n\nOne line per pin: issuer, trust version, threshold and keys, the file."
+    )]
     List,
     /// Unpin an issuer, and forget the key rotations followed from its pin.
+    #[command(
+        after_help = "Example:\n  canary trust remove example.org\n\nThe newest statement seen stays in the state, so a rollback is still caught\nafter pinning the issuer again."
+    )]
     Remove {
         /// The issuer to unpin.
         issuer: String,
@@ -57,8 +65,17 @@ pub struct AddArgs {
     /// it elsewhere; pins without asking.
     #[arg(long, value_name = "KEYID")]
     pub fingerprint: Vec<String>,
+    /// With --fingerprint: the threshold the pin must have (the published
+    /// policy is refused when it says otherwise).
+    #[arg(long, value_name = "N", requires = "fingerprint")]
+    pub threshold: Option<u64>,
+    /// With --fingerprint: each panic key the pin must have (a published
+    /// policy with other panic keys, or with panic keys not named here, is
+    /// refused).
+    #[arg(long, value_name = "KEYID", requires = "fingerprint")]
+    pub panic_key: Vec<String>,
     #[command(flatten)]
-    pub(crate) policy: PolicyArgs,
+    pub(crate) fetch: FetchArgs,
 }
 
 /// Where to read the policy from, and the domain it must be for.
@@ -107,6 +124,12 @@ enum Location {
     Remote(Url),
 }
 
+/// The statement URL beside a published `trust.toml`: where a reader who
+/// pinned from that host will verify.
+fn canary_url_beside(trust: &Url) -> Option<String> {
+    trust.join("../canary.json").ok().map(|u| u.to_string())
+}
+
 fn fetch_policy(args: &AddArgs) -> Result<(TrustPolicy, String)> {
     let (location, domain) = locate(&args.source)?;
     let (text, from) = match &location {
@@ -119,7 +142,7 @@ fn fetch_policy(args: &AddArgs) -> Result<(TrustPolicy, String)> {
             if let Some(p) = crate::fetch::scheme_problem(url) {
                 return Err(Error::usage(format!("{url}: {p}")));
             }
-            let mut fetcher: Fetcher = args.policy.fetcher();
+            let mut fetcher: Fetcher = args.fetch.fetcher();
             match fetcher.get(url, DOCUMENT_CAP) {
                 Ok(b) => (b, url.to_string()),
                 Err(Ok(e @ FetchError::NotFound { .. })) => {
@@ -137,7 +160,7 @@ fn fetch_policy(args: &AddArgs) -> Result<(TrustPolicy, String)> {
         .map_err(|_| Error::with_code(1, format!("{from}: not UTF-8 text")))?;
     let policy =
         TrustPolicy::from_toml(&text).map_err(|e| Error::with_code(1, format!("{from}: {e}")))?;
-    if let Some(d) = domain
+    if let Some(d) = &domain
         && policy.issuer() != d
     {
         return Err(Error::with_code(
@@ -148,6 +171,15 @@ fn fetch_policy(args: &AddArgs) -> Result<(TrustPolicy, String)> {
             ),
         ));
     }
+    // Pinned from a URL: remember where, so `canary verify` of that URL
+    // finds this pin again (the issuer's name may be another host's).
+    let policy = match &location {
+        Location::Remote(url) if domain.is_none() => match canary_url_beside(url) {
+            Some(u) => policy.with_url(u),
+            None => policy,
+        },
+        _ => policy,
+    };
     Ok((policy, from))
 }
 
@@ -183,6 +215,37 @@ fn confirm(args: &AddArgs, policy: &TrustPolicy) -> Result<()> {
         given.sort();
         given.dedup();
         let published: Vec<KeyId> = policy.keys().keys().copied().collect();
+        let Some(threshold) = args.threshold else {
+            return Err(Error::usage(
+                "--fingerprint confirms keys, and the threshold must be confirmed too: add --threshold N",
+            ));
+        };
+        if usize::try_from(threshold).ok() != Some(policy.threshold()) {
+            return Err(Error::with_code(
+                1,
+                format!(
+                    "the published policy needs {} of its keys, not {threshold}: nothing was pinned",
+                    policy.threshold()
+                ),
+            ));
+        }
+        let mut panic_given = Vec::new();
+        for f in &args.panic_key {
+            panic_given.push(
+                f.parse::<KeyId>()
+                    .map_err(|e| Error::usage(format!("--panic-key: {e}")))?,
+            );
+        }
+        panic_given.sort();
+        panic_given.dedup();
+        let panic_published: Vec<KeyId> = policy.panic_keys().keys().copied().collect();
+        if panic_given != panic_published {
+            return Err(Error::with_code(
+                1,
+                "the published panic keys do not match the --panic-key values (none given means \
+                 none expected): nothing was pinned",
+            ));
+        }
         if given != published {
             return Err(Error::with_code(
                 1,
@@ -195,7 +258,8 @@ fn confirm(args: &AddArgs, policy: &TrustPolicy) -> Result<()> {
     }
     if !std::io::stdin().is_terminal() {
         return Err(Error::usage(
-            "no terminal to confirm on: pass --fingerprint KEYID for each signing key".to_owned(),
+            "no terminal to confirm on: pass --fingerprint KEYID for each signing key and --threshold N"
+                .to_owned(),
         ));
     }
     eprint!(

@@ -41,7 +41,7 @@ fn plan(args: &VerifyArgs) -> Result<(Vec<Planned>, BTreeMap<KeyId, String>)> {
             return Err(Error::usage(format!("{arg}: {p}")));
         }
         // Without --trust or --key, the policy pinned for the domain.
-        let trust = args.policy.trust.load(source.domain())?;
+        let trust = args.policy.trust.load(source.domain(), source.url())?;
         comments.extend(trust.comments.clone());
         planned.push(Planned {
             arg: arg.clone(),

@@ -140,7 +140,7 @@ fn entry_job(
         threshold: entry.threshold,
     };
     let loaded = trust
-        .load(Some(&entry.name))
+        .load(Some(&entry.name), None)
         .map_err(|e| format!("{e:#}"))?;
     if loaded.policy.issuer() != entry.name {
         return Err(format!(
