@@ -26,7 +26,7 @@ pub enum Verdict {
     Stale,
     /// Forged, malformed, rolled back, from the future, ...
     Invalid,
-    /// A statement was removed or changed, the canary is final, or a panic key signed.
+    /// A promise was removed or changed, the canary is final, or a panic key signed.
     Tripped,
 }
 
@@ -240,7 +240,7 @@ pub enum Finding {
     #[error("the issuer announces that no further canary will come")]
     Final,
     /// A panic key signed (steps 4 and 10).
-    #[error("a panic key signed this statement ({keyid})")]
+    #[error("a panic key signed this statement ({})", .keyid.short())]
     PanicKey {
         /// The panic key that signed.
         keyid: KeyId,
@@ -253,7 +253,7 @@ pub enum Finding {
         sequence: u64,
     },
     /// A panic key signed an archived statement (steps 10 and 11).
-    #[error("a panic key signed the statement at sequence {sequence} ({keyid})")]
+    #[error("a panic key signed the statement at sequence {sequence} ({})", .keyid.short())]
     ArchivedPanicKey {
         /// The archived statement's sequence.
         sequence: u64,

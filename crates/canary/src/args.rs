@@ -25,7 +25,7 @@ Exit status (several sources: the most severe wins, 5 > 1 > 3 > 4 > 6 > 0):
   2  usage        bad arguments, unreadable trust or key files
   3  stale        authentic but expired, or older than --max-age
   4  unreachable  could not fetch: DNS, TLS, non-200, too large, too slow
-  5  tripped      a statement was removed or changed, a final canary, or a
+  5  tripped      a promise was removed or changed, a final canary, or a
                   panic key signed
   6  warning      only with --deny-warnings: late, or expiring soon"
     };
@@ -34,9 +34,17 @@ Exit status (several sources: the most severe wins, 5 > 1 > 3 > 4 > 6 > 0):
 pub(crate) use exit_codes;
 
 /// Verify warrant canaries: signature, threshold, issuer, freshness, rollback
-/// and removed statements.
+/// and removed promises.
 #[derive(Debug, Parser)]
-#[command(name = "canary", version, after_help = exit_codes!())]
+#[command(name = "canary", version, after_help = concat!("\
+Examples:
+  canary verify example.org --trust example.org.toml
+  canary verify site/ --trust example.org.toml --history --incidents
+  canary show example.org
+  canary trust add example.org
+  canary watch canaries.toml --format prometheus
+
+", exit_codes!()))]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

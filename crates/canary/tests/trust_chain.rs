@@ -677,3 +677,69 @@ fn fingerprints_confirm_threshold_and_panic_keys_too() {
     .code(OK);
     assert!(pin.exists());
 }
+
+// ------------------------------------------- show reads like verify
+
+/// `show` keeps state as `verify` does: a canary `verify` reports tripped
+/// is never shown as current; and after a rotation it names the threshold
+/// of the policy in force.
+#[test]
+fn show_applies_the_state_rules_and_the_policy_in_force() {
+    let s = Scratch::new();
+    let docs = chain(2, |st| {
+        if st.sequence == 2 {
+            st.statements.retain(|i| i.id != "no-gag-orders");
+        }
+    });
+    let first = s.tree("first", &Tree::publish(&docs[..1]));
+    let second = s.tree("second", &Tree::publish(&docs));
+    let trust = s.trust();
+    let state = s.arg("state");
+    let show = |site: &str, at: Timestamp| {
+        canary([
+            "show",
+            site,
+            "--trust",
+            &trust,
+            "--state",
+            &state,
+            "--at",
+            &at.to_string(),
+        ])
+        .run()
+    };
+    show(&first, fresh_at(1)).code(OK);
+    let out = show(&second, fresh_at(2));
+    out.code(TRIPPED);
+    assert!(out.stdout.contains("statement-removed"), "{}", out.stdout);
+    assert!(out.stdout.contains("TRIPPED"), "{}", out.stdout);
+
+    // After a rotation to 2 of {alice, bob}: "2 of the 2 required".
+    let s = Scratch::new();
+    let docs = chain(2, |_| {});
+    let second = Doc::signed(docs[1].statement.clone(), &["alice", "bob"]);
+    let mut site = Tree::publish(&[docs[0].clone(), second]);
+    site.put(
+        &rotation_path(2),
+        seal(
+            &rotation(2, 2, &["alice", "bob"], issued(2)),
+            &["alice", "bob"],
+        ),
+    );
+    let site = s.tree("site", &site);
+    let out = canary([
+        "show",
+        &site,
+        "--trust",
+        &s.trust(),
+        "--at",
+        &fresh_at(2).to_string(),
+    ])
+    .run();
+    out.code(OK);
+    assert!(
+        out.stdout.contains("Signed by 2 of the 2 required keys"),
+        "{}",
+        out.stdout
+    );
+}

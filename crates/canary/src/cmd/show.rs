@@ -104,8 +104,8 @@ fn show(args: &Args) -> Result<ExitCode> {
                 .signers()
                 .iter()
                 .map(|k| match trust.comments.get(k) {
-                    Some(c) => format!("{} ({})", k, escape(c)),
-                    None => k.to_string(),
+                    Some(c) => format!("{} ({})", k.short(), escape(c)),
+                    None => k.short(),
                 })
                 .collect();
             line(
