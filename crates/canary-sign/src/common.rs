@@ -77,7 +77,8 @@ impl DirArgs {
         IssuerFolder::open(&self.dir).map_err(|e| {
             if e.downcast_ref::<crate::folder::TrustEdited>().is_some() {
                 Failure::refused(e).hint(
-                    "restore [trust] in canary.toml as it was (see trust-v1.toml); keys change                      only by a signed rotation: canary-sign rotate --add NEW.pub --remove OLD.pub",
+                    "restore [trust] in canary.toml as it was (see trust-v1.toml); keys change only by a \
+                     signed rotation: canary-sign rotate --add NEW.pub --remove OLD.pub",
                 )
             } else {
                 Failure::error(e)

@@ -128,9 +128,52 @@ pub struct KeyFile {
     header_len: usize,
 }
 
+/// The largest key file read: a real one is a few hundred bytes.
+const MAX_KEY_FILE: u64 = 64 * 1024;
+
+/// True when the file at `path` starts like a public key file
+/// (`ed25519:<base64> comment`).
+fn looks_public(path: &Path) -> bool {
+    use std::io::Read as _;
+    let mut head = [0u8; 8];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| &head == b"ed25519:")
+}
+
 impl KeyFile {
     /// Reads `path`, refusing files that group or others can read.
     pub fn read(path: &Path) -> anyhow::Result<Self> {
+        let meta = std::fs::metadata(path)
+            .with_context(|| format!("cannot read key file {}", path.display()))?;
+        if meta.is_dir() {
+            anyhow::bail!(
+                "{} is a folder, not a key file: pass the secret key file (NAME.key) that \
+                 `canary-sign keygen` wrote",
+                path.display()
+            );
+        }
+        if !meta.is_file() {
+            anyhow::bail!(
+                "{} is not a regular file: pass the secret key file (NAME.key)",
+                path.display()
+            );
+        }
+        if meta.len() > MAX_KEY_FILE {
+            anyhow::bail!(
+                "{} is {} bytes, too large for a key file (at most {MAX_KEY_FILE}): pass the \
+                 secret key file (NAME.key)",
+                path.display(),
+                meta.len()
+            );
+        }
+        if looks_public(path) {
+            anyhow::bail!(
+                "{} is a public key: sign with the secret key file beside it (NAME.key, \
+                 not NAME.pub)",
+                path.display()
+            );
+        }
         if let Some(mode) = crate::fsutil::mode_of(path)
             && mode & 0o077 != 0
         {

@@ -712,6 +712,33 @@ fn readable_key_files_are_refused_with_a_chmod_hint() {
     sign(&s, "draft1.json", &alice, T1).code(OK);
 }
 
+/// A public key file or a folder given as the secret key is told what it
+/// is, never to `chmod` it.
+#[test]
+fn a_public_key_or_a_folder_as_the_secret_key_is_named_for_what_it_is() {
+    let s = Scratch::new();
+    let alice = s.keygen("alice", Some(PASS));
+    init(&s, &[&alice], 1);
+    s.write_json("draft1.json", &new_draft(&s, T1));
+    let before = snapshot(&s.path("org"));
+    let public = alice.key.replace(".key", ".pub");
+    assert!(s.path(&public).is_file(), "{public}");
+    for (key, says) in [
+        (public.as_str(), "is a public key"),
+        ("keys", "is a folder"),
+    ] {
+        let wrong = Key {
+            key: key.to_owned(),
+            pass: alice.pass.clone(),
+            public: alice.public,
+        };
+        let out = sign(&s, "draft1.json", &wrong, T1);
+        out.code(ERROR).stderr_has(says);
+        assert!(!out.stderr.contains("chmod"), "{}", out.stderr);
+        assert_unchanged(&s.path("org"), &before, key);
+    }
+}
+
 #[test]
 fn the_passphrase_never_appears_in_any_output() {
     let s = Scratch::new();
