@@ -219,11 +219,11 @@ impl PolicyArgs {
 
 /// Prints an error and returns the usage exit code.
 fn usage_error(message: &str) -> ExitCode {
-    // Line by line: multi-line causes (TOML parse errors) stay readable,
-    // every other control character is still escaped.
-    let lines: Vec<String> = message.trim_end().lines().map(output::escape).collect();
+    // Line breaks kept: multi-line causes (TOML parse errors) stay
+    // readable; every other unsafe character is escaped.
+    let text = canary_core::sanitize(message.trim_end(), canary_core::Target::Lines);
     let mut err = std::io::stderr().lock();
-    let _ = std::io::Write::write_fmt(&mut err, format_args!("error: {}\n", lines.join("\n")));
+    let _ = std::io::Write::write_fmt(&mut err, format_args!("error: {text}\n"));
     ExitCode::from(USAGE)
 }
 

@@ -175,7 +175,7 @@ fn fetch_policy(args: &AddArgs) -> std::result::Result<(TrustPolicy, String), (u
 fn describe(policy: &TrustPolicy) -> String {
     let mut out = format!(
         "issuer {}, trust version {}, {} of {} keys must sign:\n",
-        canary_core::escape_control(policy.issuer()),
+        crate::output::escape(policy.issuer()),
         policy.version(),
         policy.threshold(),
         policy.keys().len()
@@ -222,7 +222,7 @@ fn confirm(args: &AddArgs, policy: &TrustPolicy) -> std::result::Result<(), (u8,
     }
     eprint!(
         "Pin these keys for {}? [y/N] ",
-        canary_core::escape_control(policy.issuer())
+        crate::output::escape(policy.issuer())
     );
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
@@ -282,7 +282,7 @@ pub fn run(command: &Command) -> ExitCode {
             }
             println!(
                 "pinned {} in {}",
-                canary_core::escape_control(policy.issuer()),
+                crate::output::escape(policy.issuer()),
                 path.display()
             );
             ExitCode::SUCCESS
@@ -308,7 +308,7 @@ pub fn run(command: &Command) -> ExitCode {
                 match load(&f) {
                     Ok(Some(p)) => println!(
                         "{}  version {}, {} of {} keys  ({})",
-                        canary_core::escape_control(p.issuer()),
+                        crate::output::escape(p.issuer()),
                         p.version(),
                         p.threshold(),
                         p.keys().len(),
@@ -338,7 +338,7 @@ pub fn run(command: &Command) -> ExitCode {
             }
             match std::fs::remove_file(&path) {
                 Ok(()) => {
-                    println!("unpinned {}", canary_core::escape_control(issuer));
+                    println!("unpinned {}", crate::output::escape(issuer));
                     ExitCode::SUCCESS
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -354,6 +354,6 @@ fn fail(code: u8, message: &str) -> ExitCode {
     if code == 2 {
         return usage_error(message);
     }
-    eprintln!("error: {}", canary_core::escape_control(message));
+    eprintln!("error: {}", crate::output::escape(message));
     ExitCode::from(code)
 }

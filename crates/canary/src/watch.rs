@@ -10,7 +10,7 @@ use canary_core::{TimeDelta, Timestamp, TrustPolicy, Verdict, parse_duration};
 use serde::Deserialize;
 
 use crate::check::{Outcome, Reason, Settings, UsageError, verify_source};
-use crate::output::{escape, relative};
+use crate::output::{escape, gh_data, gh_property, json_line, markdown, markdown_cell, relative};
 use crate::source::{Location, Source};
 use crate::trust::TrustArgs;
 use crate::{PolicyArgs, usage_error};
@@ -493,7 +493,7 @@ fn report(args: &Args, now: Timestamp, watched: &[Watched]) -> ExitCode {
                         "sequence": o.statement.as_ref().map(|s| s.document().sequence),
                     })).collect::<Vec<_>>(),
                 });
-                out.push_str(&line.to_string());
+                out.push_str(&json_line(&line));
                 out.push('\n');
             }
         }
@@ -509,13 +509,13 @@ fn report(args: &Args, now: Timestamp, watched: &[Watched]) -> ExitCode {
                     "error"
                 };
                 out.push_str(&format!(
-                    "::{level} title=canary {}::{}\n",
-                    gh(&escape(&w.name)).replace([':', ','], "_"),
-                    gh(&format!(
+                    "::{level} title={}::{}\n",
+                    gh_property(&format!("canary {}", markdown(&w.name))),
+                    gh_data(&format!(
                         "{} {}: {}",
-                        escape(&w.name),
+                        markdown(&w.name),
                         v,
-                        escape(&first_problem(w, deny))
+                        markdown(&first_problem(w, deny))
                     ))
                 ));
             }
@@ -527,11 +527,11 @@ fn report(args: &Args, now: Timestamp, watched: &[Watched]) -> ExitCode {
                     let s = w.newest().map(|s| s.document());
                     md.push_str(&format!(
                         "| {} | **{}** | {} | {} | {} |\n",
-                        cell(&w.name),
+                        markdown_cell(&w.name),
                         w.verdict(deny),
                         s.map_or(String::new(), |s| s.sequence.to_string()),
                         s.map_or(String::new(), |s| s.issued_at.to_string()),
-                        cell(&first_problem(w, deny))
+                        markdown_cell(&first_problem(w, deny))
                     ));
                 }
                 let written = std::fs::OpenOptions::new()
@@ -587,22 +587,11 @@ fn nagios_code(v: Verdict) -> u8 {
     }
 }
 
-fn gh(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-fn cell(s: &str) -> String {
-    escape(s)
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-/// A Prometheus label value: backslash, quote and newline escaped.
+/// A Prometheus label value: the text on one line ([`escape`]), then
+/// backslash, quote and newline escaped.
 fn label(s: &str) -> String {
-    s.replace('\\', "\\\\")
+    escape(s)
+        .replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
 }
