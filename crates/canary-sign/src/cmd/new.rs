@@ -85,8 +85,7 @@ pub fn run(args: &Args) -> Result<u8> {
     };
     to_payload(&draft).map_err(|e| fail!("canary.toml does not make a valid statement: {e}"))?;
     // Escaped like every output: the draft reads back as the same document.
-    let mut json =
-        escape_json(&serde_json::to_string_pretty(&draft).map_err(|e| fail!("{e}"))?);
+    let mut json = escape_json(&serde_json::to_string_pretty(&draft).map_err(|e| fail!("{e}"))?);
     json.push('\n');
     match &args.out {
         Some(path) => {

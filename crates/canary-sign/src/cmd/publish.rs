@@ -355,9 +355,8 @@ pub fn run(args: &Args) -> Result<u8> {
         "feed.atom",
         crate::feed::render(&site, &all_statements, &base).into_bytes(),
     ));
-    let mut status = escape_json(
-        &serde_json::to_string_pretty(&site.status_json()).map_err(|e| fail!("{e}"))?,
-    );
+    let mut status =
+        escape_json(&serde_json::to_string_pretty(&site.status_json()).map_err(|e| fail!("{e}"))?);
     status.push('\n');
     files.push(Output::page("status.json", status.into_bytes()));
     // The latest statement goes last: readers never see it before its archive.
