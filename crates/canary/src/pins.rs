@@ -268,7 +268,12 @@ pub fn run(command: &Command) -> ExitCode {
                 Err((code, m)) => return fail(code, &m),
             };
             let mut out = std::io::stdout().lock();
-            let _ = write!(out, "Trust policy (from {from})\n{}", describe(&policy));
+            let _ = write!(
+                out,
+                "Trust policy (from {})\n{}",
+                crate::output::escape(&from),
+                describe(&policy)
+            );
             drop(out);
             if let Err((code, m)) = confirm(args, &policy) {
                 return fail(code, &m);
@@ -315,7 +320,10 @@ pub fn run(command: &Command) -> ExitCode {
                         f.display()
                     ),
                     Ok(None) => {}
-                    Err(e) => println!("{}: {e:#}", f.display()),
+                    Err(e) => println!(
+                        "{}",
+                        crate::output::escape(&format!("{}: {e:#}", f.display()))
+                    ),
                 }
             }
             ExitCode::SUCCESS
