@@ -57,6 +57,7 @@ pub mod json;
 mod keys;
 pub mod layout;
 mod policy;
+mod sanitize;
 mod time;
 mod trust;
 mod verify;
@@ -76,6 +77,7 @@ pub use history::{
 pub use keys::{KeyError, KeyId, PublicKey, SigningKey};
 pub use layout::{Archive, ArchivePath};
 pub use policy::{PolicyError, TrustPolicy};
+pub use sanitize::{Target, is_unsafe, sanitize};
 pub use time::{TimeError, Timestamp, format_duration, parse_duration};
 pub use trust::{FollowError, MAX_ROTATIONS, RememberedTrust, TrustChain};
 pub use verify::{
@@ -88,32 +90,3 @@ pub use chrono::TimeDelta;
 
 /// Re-exported so callers can build seeds without naming the crate.
 pub use zeroize::Zeroizing;
-
-/// Document text made safe to print on a terminal: control characters and
-/// the Unicode bidirectional controls (which can make text read differently
-/// from what it is) are written as escapes, e.g. `\u{1b}`.
-pub fn escape_control(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-        if c.is_control() || bidi {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn escapes_controls_and_bidi_overrides() {
-        assert_eq!(super::escape_control("a\u{1b}[31mb\n"), "a\\u{1b}[31mb\\n");
-        assert_eq!(
-            super::escape_control("x\u{202e}y\u{2066}"),
-            "x\\u{202e}y\\u{2066}"
-        );
-        assert_eq!(super::escape_control("Grüße, 東京"), "Grüße, 東京");
-    }
-}

@@ -149,24 +149,35 @@ pub fn refuse_problems(what: &str, problems: &[FieldError]) -> Failure {
     refuse!("{what} was refused; nothing was written:{}", list.concat())
 }
 
-/// Writes a line to stdout; a closed pipe is not an error.
+/// Writes a line to stdout; a closed pipe is not an error. Whatever the
+/// caller forgot to escape is escaped here ([`escape_lines`]: escaping
+/// twice changes nothing), so no message reaches the terminal raw.
 pub fn say(line: &str) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
+    let _ = writeln!(out, "{}", escape_lines(line));
 }
 
-/// Writes a line to stderr.
+/// Writes a line to stderr, escaped like [`say`].
 pub fn note(line: &str) {
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{line}");
+    let _ = writeln!(err, "{}", escape_lines(line));
 }
 
-/// Escapes control characters so document text cannot drive the terminal.
+/// Text on one line ([`canary_core::sanitize`]), for the terminal and for
+/// every page the publisher writes: no control character, line or
+/// paragraph separator, bidi control or noncharacter is left raw.
 pub fn escape(s: &str) -> String {
-    canary_core::escape_control(s)
+    canary_core::sanitize(s, canary_core::Target::Line)
 }
 
-/// Like [`escape`], keeping line breaks (for multi-line messages).
+/// Like [`escape`], keeping line breaks (for multi-line messages and
+/// paragraphs).
 pub fn escape_lines(s: &str) -> String {
-    s.split('\n').map(escape).collect::<Vec<_>>().join("\n")
+    canary_core::sanitize(s, canary_core::Target::Lines)
+}
+
+/// A JSON text with the unsafe characters written as `\uXXXX` escapes:
+/// the same JSON value, safe to show on a terminal.
+pub fn escape_json(json: &str) -> String {
+    canary_core::sanitize(json, canary_core::Target::Json)
 }

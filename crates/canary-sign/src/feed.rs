@@ -5,7 +5,8 @@
 use atom_syndication::{Entry, Feed, FixedDateTime, Link, Person, Text};
 use canary_core::{IncidentRecord, Statement, Timestamp};
 
-use crate::site::{Site, clean};
+use crate::common::{escape, escape_lines};
+use crate::site::Site;
 
 fn time(t: Timestamp) -> FixedDateTime {
     t.as_datetime().fixed_offset()
@@ -21,17 +22,21 @@ fn link(href: String) -> Link {
 
 fn statement_entry(issuer: &str, base: &str, s: &Statement) -> Entry {
     let mut e = Entry::default();
-    e.set_id(format!("urn:canary:{issuer}:statement:{}", s.sequence));
+    e.set_id(format!(
+        "urn:canary:{}:statement:{}",
+        escape(issuer),
+        s.sequence
+    ));
     e.set_title(Text::plain(format!(
         "Warrant canary {} of {}",
         s.sequence,
-        clean(issuer)
+        escape(issuer)
     )));
     e.set_updated(time(s.issued_at));
     e.set_published(Some(time(s.issued_at)));
     let mut body = format!("As of {}:\n", s.issued_at);
     for item in &s.statements {
-        body.push_str(&format!("* {}\n", clean(&item.text)));
+        body.push_str(&format!("* {}\n", escape(&item.text)));
     }
     body.push_str(&format!(
         "Next statement due {}; expires {}.",
@@ -51,12 +56,14 @@ fn statement_entry(issuer: &str, base: &str, s: &Statement) -> Entry {
 fn incident_entry(issuer: &str, base: &str, r: &IncidentRecord) -> Entry {
     let mut e = Entry::default();
     e.set_id(format!(
-        "urn:canary:{issuer}:incident:{}:{}",
-        r.id, r.version
+        "urn:canary:{}:incident:{}:{}",
+        escape(issuer),
+        r.id,
+        r.version
     ));
     e.set_title(Text::plain(format!(
         "{} ({})",
-        clean(&r.title),
+        escape(&r.title),
         r.status.as_str()
     )));
     let updated = r.updates.last().map_or(r.started_at, |u| u.at);
@@ -65,11 +72,11 @@ fn incident_entry(issuer: &str, base: &str, r: &IncidentRecord) -> Entry {
     let latest = r
         .updates
         .last()
-        .map_or_else(|| clean(&r.what_happened), |u| clean(&u.body));
+        .map_or_else(|| escape_lines(&r.what_happened), |u| escape_lines(&u.body));
     e.set_summary(Some(Text::plain(format!(
         "{latest}\nImpact: {}. Affected: {}.",
         r.impact.as_str(),
-        clean(&r.affected.join(", "))
+        escape(&r.affected.join(", "))
     ))));
     e.set_links(vec![link(format!(
         "{base}.well-known/canary/incidents/{}/{:06}.json",
@@ -79,8 +86,12 @@ fn incident_entry(issuer: &str, base: &str, r: &IncidentRecord) -> Entry {
 }
 
 /// Renders the feed. `base` is the site's root URL ending in `/`, or empty
-/// for links relative to the site.
+/// for links relative to the site. Every text goes through [`escape`] (or
+/// [`escape_lines`] for incident bodies, whose line breaks XML keeps as
+/// they are), so the feed holds no character XML 1.0 forbids.
 pub fn render(site: &Site, statements: &[Statement], base: &str) -> String {
+    // The base comes from canary.toml, which nothing else checks for this.
+    let base = &escape(base);
     let mut entries: Vec<Entry> = statements
         .iter()
         .map(|s| statement_entry(&site.issuer, base, s))
@@ -97,17 +108,17 @@ pub fn render(site: &Site, statements: &[Statement], base: &str) -> String {
             .then_with(|| a.id().cmp(b.id()))
     });
     let mut feed = Feed::default();
-    feed.set_id(format!("urn:canary:{}:feed", site.issuer));
+    feed.set_id(format!("urn:canary:{}:feed", escape(&site.issuer)));
     feed.set_title(Text::plain(format!(
         "{}: warrant canary and incidents",
-        clean(&site.name)
+        escape(&site.name)
     )));
     let updated = entries
         .first()
         .map_or_else(|| time(site.canary.statement.issued_at), |e| *e.updated());
     feed.set_updated(updated);
     let mut author = Person::default();
-    author.set_name(clean(&site.name));
+    author.set_name(escape(&site.name));
     feed.set_authors(vec![author]);
     let mut self_link = Link::default();
     self_link.set_href(format!("{base}feed.atom"));

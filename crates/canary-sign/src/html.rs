@@ -3,9 +3,9 @@
 //!
 //! The page shows what the signed documents say and nothing else: no clock
 //! is read and no id is random, so the same [`Site`] gives the same bytes.
-//! Document text is cleaned of control characters and bidi overrides
-//! ([`text`]) and always spliced as text, which maud escapes; the only
-//! pre-escaped string is the style sheet below, a constant.
+//! Document text goes through the one sanitizer ([`text`], [`prose`]) and
+//! is always spliced as text, which maud escapes; the only pre-escaped
+//! string is the style sheet below, a constant.
 
 use canary_core::{
     Impact, IncidentKind, IncidentRecord, IncidentStatus, MeasureKind, TimeDelta, Timestamp,
@@ -13,7 +13,8 @@ use canary_core::{
 use chrono::Timelike as _;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use crate::site::{ComponentStatus, Site, clean};
+use crate::common::escape;
+use crate::site::{ComponentStatus, Site};
 
 /// Where readers find the signed files, relative to the page.
 const CANARY_JSON: &str = ".well-known/canary.json";
@@ -400,19 +401,17 @@ fn footer(site: &Site, name: &str) -> Markup {
 // ---------------------------------------------------------------------------
 // Pieces
 
-/// Document text for the page: control characters become spaces
-/// ([`clean`]) and the bidirectional embeddings, overrides and isolates
-/// (U+202A-U+202E, U+2066-U+2069), which could make the text around them
-/// read differently from what it is, are dropped.
+/// Document text for the page, on one line: every unsafe character
+/// (controls, line separators, bidi controls, noncharacters) is shown as an
+/// escape such as `\u{202e}` ([`canary_core::sanitize`]); maud then escapes
+/// the markup.
 fn text(s: &str) -> String {
-    clean(s)
-        .chars()
-        .filter(|c| !matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
-        .collect()
+    escape(s)
 }
 
 /// Document text as paragraphs: blank lines separate paragraphs, single
-/// line breaks are kept, the rest goes through [`text`].
+/// line breaks become `<br>` (the only raw line breaks kept, as markup), the
+/// rest goes through [`text`].
 fn prose(doc: &str) -> Markup {
     let doc = doc.replace("\r\n", "\n");
     html! {
@@ -851,12 +850,12 @@ mod tests {
         let page = render(&site);
         assert_eq!(render(&site), page, "deterministic");
         for needle in [
-            "<h1>Example  [1mOrg</h1>",
+            "<h1>Example \\u{1b}[1mOrg</h1>",
             "All systems operational",
             "Final warrant canary.",
             "This is the final statement.",
             "We have never received a &lt;b&gt;search warrant&lt;/b&gt;.",
-            "<p class=\"prose\">We are closing down. </p><p class=\"prose\">Thank you &lt;3</p>",
+            "<p class=\"prose\">We are closing down.\\u{7}</p><p class=\"prose\">Thank you &lt;3</p>",
             "No incidents have been recorded.",
             "1 of 1 signatures",
             "href=\".well-known/canary/statements/000007.json\"",
@@ -888,12 +887,15 @@ mod tests {
     }
 
     #[test]
-    fn prose_keeps_paragraphs_and_drops_controls() {
-        let p = prose("one\u{7}\nline\r\n\r\n<b>two</b>\u{1b}[31m").into_string();
+    fn prose_keeps_paragraphs_and_escapes_the_rest() {
+        let p = prose("one\u{7}\nline\r\n\r\n<b>two</b>\u{1b}[31m\u{2028}").into_string();
         assert_eq!(
             p,
-            "<p class=\"prose\">one <br>line</p><p class=\"prose\">&lt;b&gt;two&lt;/b&gt; [31m</p>"
+            "<p class=\"prose\">one\\u{7}<br>line</p><p class=\"prose\">&lt;b&gt;two&lt;/b&gt;\\u{1b}[31m\\u{2028}</p>"
         );
-        assert_eq!(text("a\u{202e}b\u{2066}c\u{200f}d\te"), "abc\u{200f}d e");
+        assert_eq!(
+            text("a\u{202e}b\u{2066}c\u{200f}d\te\u{61c}"),
+            "a\\u{202e}b\\u{2066}c\\u{200f}d\\te\\u{61c}"
+        );
     }
 }

@@ -75,7 +75,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(failure) => {
-            common::note(&common::escape_lines(&failure.to_string()));
+            common::note(&failure.to_string());
             ExitCode::from(failure.code)
         }
     }

@@ -5,6 +5,8 @@
 use canary_core::{Digest, Impact, IncidentRecord, IncidentStatus, KeyId, Statement, Timestamp};
 use serde::Serialize;
 
+use crate::common::escape;
+
 /// A component's state, from the unresolved incidents that affect it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -185,12 +187,12 @@ impl Site {
         let mut t = String::new();
         t.push_str(&format!(
             "Warrant canary of {} ({})\n",
-            clean(&self.name),
-            clean(&self.issuer)
+            escape(&self.name),
+            escape(&self.issuer)
         ));
         t.push_str("\nThis text is a rendering for reading. The signed statement at\n");
         t.push_str("/.well-known/canary.json is authoritative; verify it with\n\n");
-        t.push_str(&format!("    canary verify {}\n\n", clean(&self.issuer)));
+        t.push_str(&format!("    canary verify {}\n\n", escape(&self.issuer)));
         t.push_str("after pinning the trust policy at /.well-known/canary/trust.toml.\n\n");
         t.push_str(&format!(
             "Statement {}, as of {}:\n\n",
@@ -199,12 +201,12 @@ impl Site {
         for item in &s.statements {
             t.push_str(&format!(
                 "  * {}  [{}]\n",
-                clean(&item.text),
-                clean(&item.id)
+                escape(&item.text),
+                escape(&item.id)
             ));
         }
         if let Some(notes) = &s.notes {
-            t.push_str(&format!("\nNotes: {}\n", clean(notes)));
+            t.push_str(&format!("\nNotes: {}\n", escape(notes)));
         }
         if s.is_final() {
             t.push_str("\nThis is the final statement: no further canary will be published.\n");
@@ -222,11 +224,4 @@ impl Site {
         }
         t
     }
-}
-
-/// Document text without control characters (kept: none; tabs become spaces).
-pub fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }

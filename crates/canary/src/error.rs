@@ -47,13 +47,9 @@ impl Error {
     /// Line by line: multi-line causes (TOML parse errors) stay readable,
     /// every other control character is escaped.
     pub fn report(&self) -> ExitCode {
-        let clean = |text: &str| {
-            text.trim_end()
-                .lines()
-                .map(crate::output::escape)
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
+        // Line breaks kept: multi-line causes (TOML parse errors) stay
+        // readable; every other unsafe character is escaped.
+        let clean = |text: &str| canary_core::sanitize(text.trim_end(), canary_core::Target::Lines);
         let mut text = format!("error: {}\n", clean(&self.message));
         if let Some(h) = &self.hint {
             text.push_str(&format!("hint: {}\n", clean(h)));

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::Write as _;
 
-use canary_core::{KeyId, TimeDelta, Timestamp, Verdict, format_duration};
+use canary_core::{KeyId, Target, TimeDelta, Timestamp, Verdict, format_duration, sanitize};
 
 use crate::check::Outcome;
 
@@ -18,9 +18,16 @@ pub enum Format {
     Github,
 }
 
-/// Escapes control characters so document text cannot drive the terminal.
+/// Text for the terminal, on one line ([`canary_core::sanitize`]): document
+/// text cannot drive the terminal or reorder what is around it.
 pub fn escape(s: &str) -> String {
-    canary_core::escape_control(s)
+    sanitize(s, Target::Line)
+}
+
+/// A JSON value as one line of JSON text, with the characters a terminal
+/// would act on written as `\uXXXX` escapes (the value is the same).
+pub fn json_line(value: &serde_json::Value) -> String {
+    sanitize(&value.to_string(), Target::Json)
 }
 
 /// "in 33d" or "5d ago", coarsened to days or hours.
@@ -112,7 +119,7 @@ impl Printer {
                 if self.format == Format::Github {
                     self.annotations(&mut out, outcome)?;
                 } else {
-                    writeln!(out, "{}", self.json(outcome, verdict))?;
+                    writeln!(out, "{}", json_line(&self.json(outcome, verdict)))?;
                 }
             }
         }
@@ -180,8 +187,16 @@ impl Printer {
             writeln!(
                 out,
                 "::{level} title={}::{}",
-                gh_property(&format!("canary {}: {}", outcome.source, r.code())),
-                gh_data(&format!("{}: {}", outcome.source, escape(&r.to_string())))
+                gh_property(&format!(
+                    "canary {}: {}",
+                    markdown(&outcome.source),
+                    r.code()
+                )),
+                gh_data(&format!(
+                    "{}: {}",
+                    markdown(&outcome.source),
+                    markdown(&r.to_string())
+                ))
             )?;
         }
         if verdict == Verdict::Ok && !self.quiet {
@@ -200,13 +215,13 @@ impl Printer {
             let reasons: Vec<String> = o
                 .reasons
                 .iter()
-                .map(|r| format!("`{}` {}", r.code(), md_cell(&r.to_string())))
+                .map(|r| format!("`{}` {}", r.code(), markdown_cell(&r.to_string())))
                 .collect();
             md.push_str(&format!(
                 "| {} | **{}** | {} | {} | {} | {} | {} |\n",
-                md_cell(&o.source),
+                markdown_cell(&o.source),
                 o.verdict(self.deny_warnings),
-                s.map_or(String::new(), |s| md_cell(&s.issuer)),
+                s.map_or(String::new(), |s| markdown_cell(&s.issuer)),
                 s.map_or(String::new(), |s| s.sequence.to_string()),
                 s.map_or(String::new(), |s| s.issued_at.to_string()),
                 s.map_or(String::new(), |s| s.expires_at.to_string()),
@@ -217,24 +232,29 @@ impl Printer {
     }
 }
 
-/// GitHub workflow-command data escaping.
-fn gh_data(s: &str) -> String {
+/// GitHub workflow-command data escaping (after [`escape`] or
+/// [`markdown`], which leave no line break).
+pub fn gh_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// GitHub workflow-command property escaping.
-fn gh_property(s: &str) -> String {
+pub fn gh_property(s: &str) -> String {
     gh_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// Text safe inside a Markdown table cell.
-fn md_cell(s: &str) -> String {
-    escape(s)
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+/// Text that is not ours in an annotation: a Markdown code span, in case
+/// GitHub renders the message as Markdown.
+pub fn markdown(s: &str) -> String {
+    sanitize(s, Target::Markdown)
+}
+
+/// Text that is not ours in a cell of the step summary's table: a code
+/// span, so it never renders as a link, an image or HTML.
+pub fn markdown_cell(s: &str) -> String {
+    sanitize(s, Target::MarkdownCell)
 }
 
 /// Appends `markdown` to the GitHub step summary, when there is one

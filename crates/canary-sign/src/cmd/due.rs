@@ -2,7 +2,7 @@
 
 use canary_core::{TimeDelta, Timestamp, format_duration, parse_duration};
 
-use crate::common::{AtArgs, DirArgs, escape, note, say};
+use crate::common::{AtArgs, DirArgs, escape, escape_json, note, say};
 use crate::error::{EXPIRED, OK, REFUSED, Result, fail};
 
 /// Tell whether the next statement is due: exit 0 not yet, 1 sign now, 3 expired.
@@ -152,7 +152,7 @@ fn emit(
             obj["next_due"] = s.next_due.to_string().into();
             obj["expires_at"] = s.expires_at.to_string().into();
         }
-        say(&obj.to_string());
+        say(&escape_json(&obj.to_string()));
     } else {
         say(message);
     }

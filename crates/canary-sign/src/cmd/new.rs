@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use canary_core::{IncidentRef, Statement, StatementItem, to_payload};
 
-use crate::common::{AtArgs, DirArgs, escape, note, say};
+use crate::common::{AtArgs, DirArgs, escape, escape_json, note, say};
 use crate::error::{Result, fail};
 use crate::fsutil::write_atomic_public;
 
@@ -84,7 +84,8 @@ pub fn run(args: &Args) -> Result<u8> {
         is_final: None,
     };
     to_payload(&draft).map_err(|e| fail!("canary.toml does not make a valid statement: {e}"))?;
-    let mut json = serde_json::to_string_pretty(&draft).map_err(|e| fail!("{e}"))?;
+    // Escaped like every output: the draft reads back as the same document.
+    let mut json = escape_json(&serde_json::to_string_pretty(&draft).map_err(|e| fail!("{e}"))?);
     json.push('\n');
     match &args.out {
         Some(path) => {

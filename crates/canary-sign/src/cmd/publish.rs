@@ -9,7 +9,7 @@ use canary_core::{
     parse_payload, verify_statement,
 };
 
-use crate::common::{AtArgs, DirArgs, escape, note, say};
+use crate::common::{AtArgs, DirArgs, escape, escape_json, note, say};
 use crate::error::{Result, fail, refuse};
 use crate::folder::IssuerFolder;
 use crate::fsutil::write_atomic_public;
@@ -293,8 +293,8 @@ pub fn run(args: &Args) -> Result<u8> {
         &format!("{}/{}", layout::ARCHIVE_ROOT, layout::TRUST),
         format!(
             "# Trust policy of {}. Keep a copy and verify with\n#   canary verify {} --trust <this file>\n{}",
-            crate::site::clean(&folder.config.issuer),
-            crate::site::clean(&folder.config.issuer),
+            escape(&folder.config.issuer),
+            escape(&folder.config.issuer),
             policy.to_toml()
         )
         .into_bytes(),
@@ -355,7 +355,8 @@ pub fn run(args: &Args) -> Result<u8> {
         "feed.atom",
         crate::feed::render(&site, &all_statements, &base).into_bytes(),
     ));
-    let mut status = serde_json::to_string_pretty(&site.status_json()).map_err(|e| fail!("{e}"))?;
+    let mut status =
+        escape_json(&serde_json::to_string_pretty(&site.status_json()).map_err(|e| fail!("{e}"))?);
     status.push('\n');
     files.push(Output::page("status.json", status.into_bytes()));
     // The latest statement goes last: readers never see it before its archive.

@@ -10,7 +10,8 @@ use canary_core::{
 
 use crate::checks;
 use crate::common::{
-    AtArgs, DirArgs, KeyArgs, escape, load_key, note, refuse_problems, require_trusted, say,
+    AtArgs, DirArgs, KeyArgs, escape, escape_json, load_key, note, refuse_problems,
+    require_trusted, say,
 };
 use crate::error::{Result, fail, refuse};
 use crate::folder::IssuerFolder;
@@ -328,7 +329,8 @@ pub fn draft_or_sign<T: Signable>(
 ) -> Result<()> {
     if how.draft {
         to_payload(doc).map_err(|e| refuse_problems(&doc.describe(), &payload_problems(e)))?;
-        let mut json = serde_json::to_string_pretty(doc).map_err(|e| fail!("{e}"))?;
+        // Escaped like every output: the draft reads back as the same document.
+        let mut json = escape_json(&serde_json::to_string_pretty(doc).map_err(|e| fail!("{e}"))?);
         json.push('\n');
         match &how.out {
             Some(p) => crate::fsutil::write_atomic_public(p, json.as_bytes())?,

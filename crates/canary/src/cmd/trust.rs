@@ -186,7 +186,7 @@ fn fetch_policy(args: &AddArgs) -> Result<(TrustPolicy, String)> {
 fn describe(policy: &TrustPolicy) -> String {
     let mut out = format!(
         "issuer {}, trust version {}, {} of {} keys must sign:\n",
-        canary_core::escape_control(policy.issuer()),
+        crate::output::escape(policy.issuer()),
         policy.version(),
         policy.threshold(),
         policy.keys().len()
@@ -264,7 +264,7 @@ fn confirm(args: &AddArgs, policy: &TrustPolicy) -> Result<()> {
     }
     eprint!(
         "Pin these keys for {}? [y/N] ",
-        canary_core::escape_control(policy.issuer())
+        crate::output::escape(policy.issuer())
     );
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
@@ -314,14 +314,19 @@ fn trust(command: &Command) -> Result<()> {
         Command::Add(args) => {
             let (policy, from) = fetch_policy(args)?;
             let mut out = std::io::stdout().lock();
-            let _ = write!(out, "Trust policy (from {from})\n{}", describe(&policy));
+            let _ = write!(
+                out,
+                "Trust policy (from {})\n{}",
+                crate::output::escape(&from),
+                describe(&policy)
+            );
             drop(out);
             confirm(args, &policy)?;
             let path = path_for(policy.issuer())?;
             write_pin(&path, &policy)?;
             println!(
                 "pinned {} in {}",
-                canary_core::escape_control(policy.issuer()),
+                crate::output::escape(policy.issuer()),
                 path.display()
             );
             Ok(())
@@ -344,14 +349,17 @@ fn trust(command: &Command) -> Result<()> {
                 match load(&f) {
                     Ok(Some(p)) => println!(
                         "{}  version {}, {} of {} keys  ({})",
-                        canary_core::escape_control(p.issuer()),
+                        crate::output::escape(p.issuer()),
                         p.version(),
                         p.threshold(),
                         p.keys().len(),
                         f.display()
                     ),
                     Ok(None) => {}
-                    Err(e) => println!("{}: {e:#}", f.display()),
+                    Err(e) => println!(
+                        "{}",
+                        crate::output::escape(&format!("{}: {e:#}", f.display()))
+                    ),
                 }
             }
             Ok(())
@@ -365,7 +373,7 @@ fn trust(command: &Command) -> Result<()> {
             crate::state::forget_trust(&crate::state::trust_file_for(&state_dir, issuer))?;
             match std::fs::remove_file(&path) {
                 Ok(()) => {
-                    println!("unpinned {}", canary_core::escape_control(issuer));
+                    println!("unpinned {}", crate::output::escape(issuer));
                     Ok(())
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

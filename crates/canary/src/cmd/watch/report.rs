@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use canary_core::{Timestamp, Verdict};
 
-use crate::output::{escape, relative};
+use crate::output::{escape, gh_data, gh_property, json_line, markdown, markdown_cell, relative};
 
 use crate::error::{Error, Result};
 
@@ -85,7 +85,7 @@ pub fn report(args: &Args, now: Timestamp, watched: &[Watched]) -> Result<ExitCo
                         "sequence": o.statement.as_ref().map(|s| s.document().sequence),
                     })).collect::<Vec<_>>(),
                 });
-                out.push_str(&line.to_string());
+                out.push_str(&json_line(&line));
                 out.push('\n');
             }
         }
@@ -101,13 +101,13 @@ pub fn report(args: &Args, now: Timestamp, watched: &[Watched]) -> Result<ExitCo
                     "error"
                 };
                 out.push_str(&format!(
-                    "::{level} title=canary {}::{}\n",
-                    gh(&escape(&w.name)).replace([':', ','], "_"),
-                    gh(&format!(
+                    "::{level} title={}::{}\n",
+                    gh_property(&format!("canary {}", markdown(&w.name))),
+                    gh_data(&format!(
                         "{} {}: {}",
-                        escape(&w.name),
+                        markdown(&w.name),
                         v,
-                        escape(&first_problem(w, deny))
+                        markdown(&first_problem(w, deny))
                     ))
                 ));
             }
@@ -118,11 +118,11 @@ pub fn report(args: &Args, now: Timestamp, watched: &[Watched]) -> Result<ExitCo
                 let s = w.newest().map(|s| s.document());
                 md.push_str(&format!(
                     "| {} | **{}** | {} | {} | {} |\n",
-                    cell(&w.name),
+                    markdown_cell(&w.name),
                     w.status(deny),
                     s.map_or(String::new(), |s| s.sequence.to_string()),
                     s.map_or(String::new(), |s| s.issued_at.to_string()),
-                    cell(&first_problem(w, deny))
+                    markdown_cell(&first_problem(w, deny))
                 ));
             }
             crate::output::append_step_summary(&md)?;
@@ -176,22 +176,11 @@ fn nagios_code(v: Status) -> u8 {
     }
 }
 
-fn gh(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-fn cell(s: &str) -> String {
-    escape(s)
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-/// A Prometheus label value: backslash, quote and newline escaped.
+/// A Prometheus label value: the text on one line ([`escape`]), then
+/// backslash, quote and newline escaped.
 fn label(s: &str) -> String {
-    s.replace('\\', "\\\\")
+    escape(s)
+        .replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
 }
