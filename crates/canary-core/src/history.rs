@@ -349,12 +349,23 @@ impl<'a> HistoryWalk<'a> {
                 });
             }
         }
+        // A finding that is a broken link already (a file holding another
+        // sequence) is said as it is; anything else is named with the file.
+        if let [link @ Finding::BrokenChain { .. }] = findings {
+            self.findings.push(link.clone());
+            return;
+        }
+        let others: Vec<Finding> = findings
+            .iter()
+            .filter(|f| !matches!(f, Finding::PanicKey { .. }))
+            .cloned()
+            .collect();
         self.findings.push(Finding::BrokenChain {
             sequence,
             reason: format!(
                 "the archived statement {} does not verify: {}",
                 crate::layout::ArchivePath::Statement(sequence),
-                crate::verify::join_findings(findings)
+                crate::verify::join_findings(&others)
             ),
         });
     }

@@ -4,8 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
 use crate::digest::Digest;
 use crate::document::Payload;
+use crate::envelope::Envelope;
+use crate::keys::{KeyId, PublicKey};
 use crate::layout::{Archive, ArchivePath};
 use crate::policy::TrustPolicy;
 use crate::verify::{Finding, HasIssuer, Verified, verify_document, verify_rotation};
@@ -154,11 +158,19 @@ impl TrustChain {
                 Err(error) => return Err(FollowError::Unreadable { version, error }),
             };
             if let Err(findings) = self.rotate(&bytes) {
+                // The inner findings say "key rotation ... refused" already.
+                let reasons: Vec<String> = findings
+                    .iter()
+                    .map(|f| match f {
+                        Finding::Rotation { reason, .. } => reason.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect();
                 return Err(FollowError::Refused(Finding::Rotation {
                     version,
                     reason: format!(
-                        "{path} (trust version {from} to {version}) is not acceptable: {}",
-                        crate::verify::join_findings(&findings)
+                        "{path} (trust version {from} to {version}): {}",
+                        reasons.join("; ")
                     ),
                 }));
             }
@@ -183,6 +195,10 @@ impl TrustChain {
     /// [`TrustChain::verify`] with each policy's threshold lowered to at
     /// most `threshold`: for documents still being co-signed (the signer
     /// reads its own folder with threshold 1).
+    ///
+    /// A panic key of any policy of the chain counts: an archived document
+    /// may have been signed while a panic key since rotated out was in force
+    /// (not when it is a signing key of the policy that accepts it).
     pub fn verify_at_threshold<T: Payload + HasIssuer>(
         &self,
         bytes: &[u8],
@@ -198,12 +214,54 @@ impl TrustChain {
                 policy
             };
             match verify_document::<T>(bytes, policy) {
-                Ok(v) => return Ok(v),
+                Ok(mut v) => {
+                    if self.policies.len() > 1 {
+                        let others = self.panic_signers(bytes);
+                        v.add_panic_signers(
+                            others
+                                .into_iter()
+                                .filter(|k| !policy.keys().contains_key(k)),
+                        );
+                    }
+                    return Ok(v);
+                }
                 Err(f) => {
                     newest.get_or_insert(f);
                 }
             }
         }
-        Err(newest.unwrap_or_default())
+        let mut findings: Vec<Finding> = newest.unwrap_or_default();
+        if self.policies.len() > 1 {
+            let known: Vec<KeyId> = findings
+                .iter()
+                .filter_map(|f| match f {
+                    Finding::PanicKey { keyid } => Some(*keyid),
+                    _ => None,
+                })
+                .collect();
+            let more: Vec<Finding> = self
+                .panic_signers(bytes)
+                .into_iter()
+                .filter(|k| !known.contains(k))
+                .map(|keyid| Finding::PanicKey { keyid })
+                .collect();
+            findings.splice(0..0, more);
+        }
+        Err(findings)
+    }
+
+    /// The panic keys of any policy of the chain with a valid signature in
+    /// the envelope `bytes` (none when it does not parse).
+    #[must_use]
+    pub fn panic_signers(&self, bytes: &[u8]) -> Vec<KeyId> {
+        let Ok(envelope) = Envelope::parse(bytes) else {
+            return Vec::new();
+        };
+        let all: BTreeMap<KeyId, PublicKey> = self
+            .policies
+            .iter()
+            .flat_map(|p| p.panic_keys().iter().map(|(id, k)| (*id, *k)))
+            .collect();
+        envelope.valid_signers(&all)
     }
 }

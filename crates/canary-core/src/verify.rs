@@ -462,6 +462,14 @@ impl<T> Verified<T> {
     pub fn panic_signers(&self) -> &[KeyId] {
         &self.panic_signers
     }
+
+    /// Adds panic keys whose signatures verify (of another policy of the
+    /// chain), keeping the list sorted and free of repeats.
+    pub(crate) fn add_panic_signers(&mut self, more: impl IntoIterator<Item = KeyId>) {
+        self.panic_signers.extend(more);
+        self.panic_signers.sort();
+        self.panic_signers.dedup();
+    }
 }
 
 /// A verified statement.

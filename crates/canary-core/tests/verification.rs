@@ -841,3 +841,33 @@ fn incident_chains_are_read_from_an_archive() {
             .contains("version 1 is missing")
     );
 }
+
+/// A panic key rotated out since still trips an archived statement it
+/// signed: the panic keys of every policy of the chain count there.
+#[test]
+fn a_panic_key_of_an_older_policy_trips_an_archived_statement() {
+    let mut archive: Mem = BTreeMap::new();
+    let mut r = rotation(2, &["alice"], 1);
+    r.panic_keys = Some(vec![pk("carol")]);
+    archive.insert(ArchivePath::Rotation(2).to_path(), sign(&r, &["alice"]));
+    let docs = linked(2, |_| {});
+    archive.insert(
+        ArchivePath::Statement(1).to_path(),
+        sign(&docs[0], &["alice", "panic"]),
+    );
+    let mut chain = TrustChain::new(policy(&["alice"], 1));
+    chain.follow(&mut archive).expect("the rotation");
+    assert_eq!(chain.current().version(), 2);
+    let latest = chain
+        .verify::<Statement>(&sign(&docs[1], &["alice"]))
+        .expect("latest");
+    let walked = check_history(&mut archive, &chain, None, &latest);
+    assert_eq!(codes(&walked.findings), ["panic-key"]);
+    // Alone (no threshold), the old panic key's signature trips too.
+    archive.insert(
+        ArchivePath::Statement(1).to_path(),
+        sign(&docs[0], &["panic"]),
+    );
+    let walked = check_history(&mut archive, &chain, None, &latest);
+    assert_eq!(codes(&walked.findings), ["panic-key", "broken-chain"]);
+}

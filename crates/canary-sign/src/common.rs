@@ -75,7 +75,17 @@ impl DirArgs {
     /// Opens the folder.
     pub fn open(&self) -> Result<IssuerFolder> {
         IssuerFolder::open(&self.dir).map_err(|e| {
-            if e.downcast_ref::<crate::folder::TrustEdited>().is_some() {
+            if let Some(edited) = e.downcast_ref::<crate::folder::TrustEdited>()
+                && edited.missing
+            {
+                let hint = format!(
+                    "restore {} from version control; or, if [trust] is unchanged since the first \
+                     signature and no key was rotated, copy the published \
+                     .well-known/canary/trust.toml to it",
+                    edited.record
+                );
+                Failure::refused(e).hint(hint)
+            } else if e.downcast_ref::<crate::folder::TrustEdited>().is_some() {
                 Failure::refused(e).hint(
                     "restore [trust] in canary.toml as it was (see trust-v1.toml); keys change only by a \
                      signed rotation: canary-sign rotate --add NEW.pub --remove OLD.pub",

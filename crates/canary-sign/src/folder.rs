@@ -25,15 +25,36 @@ pub struct IssuerFolder {
 
 /// The folder's `[trust]` differs from the policy its documents were first
 /// signed under (`trust-v1.toml`): keys change only by rotation.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "canary.toml's [trust] differs from {record}, the trust policy version 1 that documents \
-     were signed under; readers pinned that policy, so editing [trust] would silently re-key it"
-)]
+#[derive(Debug)]
 pub struct TrustEdited {
     /// The record file.
     pub record: String,
+    /// True when the record is missing although documents were signed.
+    pub missing: bool,
 }
+
+impl std::fmt::Display for TrustEdited {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.missing {
+            write!(
+                f,
+                "{} is missing, but documents are signed in this folder: without the record of \
+                 trust version 1, an edited [trust] would silently re-key what readers pinned",
+                self.record
+            )
+        } else {
+            write!(
+                f,
+                "canary.toml's [trust] differs from {}, the trust policy version 1 that documents \
+                 were signed under; readers pinned that policy, so editing [trust] would silently \
+                 re-key it",
+                self.record
+            )
+        }
+    }
+}
+
+impl std::error::Error for TrustEdited {}
 
 /// The name of the record of trust version 1 in an issuer folder.
 pub const TRUST_RECORD: &str = "trust-v1.toml";
@@ -112,7 +133,19 @@ impl IssuerFolder {
         let path = self.dir.join(TRUST_RECORD);
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // No document yet: [trust] may still change freely. Once one
+                // is signed, the record is what stops a silent re-key, so
+                // its absence is refused rather than taken as a fresh start.
+                if self.holds_documents()? {
+                    return Err(TrustEdited {
+                        record: path.display().to_string(),
+                        missing: true,
+                    }
+                    .into());
+                }
+                return Ok(());
+            }
             Err(e) => {
                 return Err(
                     anyhow::Error::new(e).context(format!("cannot read {}", path.display()))
@@ -124,10 +157,18 @@ impl IssuerFolder {
         if !recorded.same_trust(genesis) {
             return Err(TrustEdited {
                 record: path.display().to_string(),
+                missing: false,
             }
             .into());
         }
         Ok(())
+    }
+
+    /// True once any statement, incident record or rotation is in the folder.
+    fn holds_documents(&self) -> Result<bool> {
+        Ok(!self.statement_numbers()?.is_empty()
+            || !self.rotation_numbers()?.is_empty()
+            || !self.incident_ids()?.is_empty())
     }
 
     /// Records `[trust]` as trust version 1 once a document is signed under

@@ -407,6 +407,15 @@ fn hostile_text_never_leaves_raw_or_live() {
             alice.public_key()
         ),
     );
+    // The record of trust version 1 that `sign` writes at the first signature.
+    s.write(
+        "org/trust-v1.toml",
+        format!(
+            "issuer = {}\nthreshold = 1\nkeys = [\"{}\"]\n",
+            toml_string(ISSUER),
+            alice.public_key()
+        ),
+    );
     s.write("org/statements/000001.json", seal(&statement, &alice));
     s.write("org/incidents/hostile/000001.json", seal(&record, &alice));
 

@@ -203,10 +203,15 @@ fn public_key(s: &Scratch, name: &str) -> String {
 }
 
 fn add_carol(text: &str, s: &Scratch) -> String {
+    add_key(text, s, "carol")
+}
+
+/// `text` (a canary.toml or a trust policy) with `name`'s key added.
+fn add_key(text: &str, s: &Scratch, name: &str) -> String {
     assert!(text.contains("\nkeys = [\n"), "{text}");
     text.replacen(
         "\nkeys = [\n",
-        &format!("\nkeys = [\n  \"{}\",  # carol\n", public_key(s, "carol")),
+        &format!("\nkeys = [\n  \"{}\",  # {name}\n", public_key(s, name)),
         1,
     )
 }
@@ -328,4 +333,41 @@ fn keygens_closing_hint_tells_both_cases() {
     // A new issuer adds the key to [trust]; an existing one rotates.
     says(&out, "[trust]");
     says(&out, "rotate");
+}
+
+/// The record of trust version 1 removed once a document is signed: refused
+/// (else an edited `[trust]` would become the new record); and `publish`
+/// never re-keys a published trust version.
+#[test]
+fn a_missing_record_is_refused_and_a_published_trust_version_is_never_rekeyed() {
+    let s = Scratch::new();
+    for k in ["alice", "bob"] {
+        s.keygen(k, None);
+    }
+    init(&s, &["alice"], 1);
+    statement(&s, T1, &["alice"]);
+    publish(&s, T1).code(OK);
+    std::fs::remove_file(s.path("f/trust-v1.toml")).expect("remove the record");
+    let config = s.read_string("f/canary.toml");
+    s.write("f/canary.toml", add_key(&config, &s, "bob"));
+    let out = s.run(&["new", "--dir", "f", "--out", "d.json", "--at", T2]);
+    out.code(REFUSED);
+    says(&out, "is missing");
+    assert!(!s.path("d.json").exists());
+
+    // Put back a record of the edited [trust]: the folder is consistent,
+    // but the site already publishes another trust version 1.
+    s.write(
+        "f/trust-v1.toml",
+        add_key(
+            &s.read_string("site/.well-known/canary/trust.toml"),
+            &s,
+            "bob",
+        ),
+    );
+    let site = snapshot(&s.path("site"));
+    let out = publish(&s, T1);
+    out.code(REFUSED);
+    says(&out, "re-key");
+    assert_unchanged(&s.path("site"), &site, "publish");
 }

@@ -521,6 +521,8 @@ fn write(path: &Path, bytes: &[u8]) {
 /// The issuer folder (DESIGN §8), rotations still being co-signed included.
 fn write_issuer_folder(dir: &Path, case: &Case, docs: &Documents) {
     write(&dir.join("canary.toml"), canary_toml(case).as_bytes());
+    // The record of trust version 1 that `sign` writes at the first signature.
+    write(&dir.join("trust-v1.toml"), genesis_toml(case).as_bytes());
     for (seq, bytes) in &docs.statements {
         if let Some(b) = bytes {
             write(&dir.join(format!("statements/{seq:06}.json")), b);

@@ -171,7 +171,29 @@ fn check_existing(
     files: &[Output],
     latest: &Statement,
     latest_digest: Digest,
+    trust: &canary_core::TrustPolicy,
 ) -> Result<()> {
+    let published = out.join(layout::ARCHIVE_ROOT).join(layout::TRUST);
+    if let Ok(text) = std::fs::read_to_string(&published)
+        && let Ok(old) = canary_core::TrustPolicy::from_toml(&text)
+    {
+        if old.version() > trust.version() {
+            return Err(refuse!(
+                "{} already publishes trust version {}, newer than the folder's {}; refusing to roll it back",
+                published.display(),
+                old.version(),
+                trust.version()
+            ));
+        }
+        if old.version() == trust.version() && !old.same_trust(trust) {
+            return Err(refuse!(
+                "{} already publishes a different trust version {}; refusing to re-key it",
+                published.display(),
+                old.version()
+            )
+            .hint("keys change only by a signed rotation: canary-sign rotate"));
+        }
+    }
     let published = out.join(layout::LATEST);
     if let Ok(bytes) = std::fs::read(&published) {
         let old = Envelope::parse(&bytes).ok().and_then(|e| {
@@ -364,7 +386,7 @@ pub fn run(args: &Args) -> Result<u8> {
 
     // Everything is checked before the first byte is written.
     check_as_reader(&files, chain, now)?;
-    check_existing(&args.out, &files, &s, latest.verified.digest())?;
+    check_existing(&args.out, &files, &s, latest.verified.digest(), &policy)?;
     for file in &files {
         write_atomic_public(&args.out.join(&file.rel), &file.bytes)?;
     }
