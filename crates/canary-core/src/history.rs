@@ -550,7 +550,7 @@ impl State {
                 });
             }
         } else {
-            if s.sequence == self.sequence + 1 && s.previous != Some(self.digest) {
+            if s.sequence == self.sequence.saturating_add(1) && s.previous != Some(self.digest) {
                 findings.push(self.fork(s.sequence));
             }
             findings.extend(compare_statements(&self.statements, s, s.sequence));
@@ -561,7 +561,7 @@ impl State {
     /// Checks that `first` is the statement directly after this state.
     fn check_successor(&self, first: &VerifiedStatement) -> Vec<Finding> {
         let s = first.document();
-        if s.sequence != self.sequence + 1 || s.previous != Some(self.digest) {
+        if s.sequence != self.sequence.saturating_add(1) || s.previous != Some(self.digest) {
             vec![self.fork(s.sequence)]
         } else {
             Vec::new()

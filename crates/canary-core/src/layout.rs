@@ -88,14 +88,15 @@ pub fn numbered(n: u64) -> String {
 }
 
 /// The number of a file named like [`numbered`] (`000042.json` → 42);
-/// `None` for any other name, and for 0.
+/// `None` for any other name, for 0, and above the largest sequence a
+/// document can carry (2^53 - 1).
 #[must_use]
 pub fn parse_numbered(name: &str) -> Option<u64> {
     name.strip_suffix(".json")
         .filter(|d| d.len() >= 6 && d.bytes().all(|b| b.is_ascii_digit()))
         .filter(|d| d.len() == 6 || !d.starts_with('0'))
         .and_then(|d| d.parse::<u64>().ok())
-        .filter(|&n| n >= 1 && numbered(n) == name)
+        .filter(|&n| n >= 1 && n <= crate::json::MAX_SAFE_INTEGER && numbered(n) == name)
 }
 
 /// Where a document can be read from: an issuer folder, a publish folder,
@@ -147,7 +148,7 @@ mod tests {
 
     #[test]
     fn numbered_names_round_trip() {
-        for n in [1, 9, 999_999, 1_000_000, u64::MAX] {
+        for n in [1, 9, 999_999, 1_000_000, crate::json::MAX_SAFE_INTEGER] {
             assert_eq!(parse_numbered(&numbered(n)), Some(n));
         }
         for bad in [

@@ -306,6 +306,18 @@ pub enum Finding {
         /// What the transport or file system said.
         message: String,
     },
+    /// The trust in force is an older version than a past run reached: the
+    /// source no longer serves rotations this reader followed (step 9).
+    #[error(
+        "trust version {now} is older than version {seen} reached before: the rotations followed \
+         then are no longer served (remove the issuer's state to start over from the pin)"
+    )]
+    TrustWentBack {
+        /// The policy version a past run reached.
+        seen: u64,
+        /// The version in force now.
+        now: u64,
+    },
     /// A key rotation is not acceptable.
     #[error("key rotation to version {version} refused: {reason}")]
     Rotation {
@@ -387,6 +399,7 @@ impl Finding {
             Finding::MirrorsDisagree { .. } => "equivocation",
             Finding::MirrorBehind { .. } => "mirror-behind",
             Finding::Unreachable { kind, .. } => kind.code(),
+            Finding::TrustWentBack { .. } => "trust-went-back",
         }
     }
 }

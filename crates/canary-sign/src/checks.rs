@@ -52,23 +52,21 @@ fn place_in_series(
     what: &str,
 ) -> Result<Result<bool, FieldError>> {
     let latest = numbers.last().copied().unwrap_or(0);
+    let next = latest.saturating_add(1);
     if numbers.contains(&n) {
         let (found, name) = existing()?;
         if found != digest {
             return Ok(Err(problem(
                 field,
-                format!(
-                    "{n} is already signed ({name}); the next {what} is {}",
-                    latest + 1
-                ),
+                format!("{n} is already signed ({name}); the next {what} is {next}"),
             )));
         }
         return Ok(Ok(true));
     }
-    if n != latest + 1 {
+    if n != next {
         return Ok(Err(problem(
             field,
-            format!("must be {} (the latest {what} is {latest})", latest + 1),
+            format!("must be {next} (the latest {what} is {latest})"),
         )));
     }
     Ok(Ok(false))

@@ -109,6 +109,18 @@ pub fn verify_source(
         None => None,
     };
 
+    // A past run reached a newer trust version than is in force now.
+    if let Some(state) = &previous_state
+        && state.issuer == policy.issuer()
+        && state.policy_version > policy.version()
+    {
+        outcome.reasons.push(Finding::TrustWentBack {
+            seen: state.policy_version,
+            now: policy.version(),
+        });
+        return Ok(outcome);
+    }
+
     // Steps 3-8 and 10.
     let report = verify_statement(&bytes, policy, &settings.options);
     let Some(statement) = report.statement else {
@@ -129,6 +141,17 @@ pub fn verify_source(
     outcome.reasons.extend(report.findings.iter().cloned());
     let now = settings.options.now;
     let sequence = statement.document().sequence;
+    if let Some(n) = location.latest_number()
+        && n != sequence
+    {
+        outcome.reasons.push(Finding::BrokenChain {
+            sequence,
+            reason: format!(
+                "{} holds sequence {sequence}",
+                canary_core::ArchivePath::Statement(n)
+            ),
+        });
+    }
 
     if let Some(state) = &previous_state {
         if state.issuer != policy.issuer() {

@@ -172,6 +172,25 @@ impl Location {
         }
     }
 
+    /// The sequence the latest statement's file name promises, for a file in
+    /// an archive's `statements/` folder (an issuer folder's newest file).
+    pub fn latest_number(&self) -> Option<u64> {
+        match self {
+            Location::Local { latest, .. } => {
+                let in_statements = latest
+                    .parent()
+                    .and_then(Path::file_name)
+                    .is_some_and(|n| n == "statements");
+                latest
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .filter(|_| in_statements)
+                    .and_then(canary_core::layout::parse_numbered)
+            }
+            Location::Remote { .. } => None,
+        }
+    }
+
     /// A readable name of the latest statement's location.
     pub fn latest_name(&self) -> String {
         match self {

@@ -77,8 +77,10 @@ pub fn load_trust(path: &Path) -> Result<Option<RememberedTrust>> {
     Ok(Some(remembered))
 }
 
-/// Replaces the remembered rotations atomically; `None` forgets them.
+/// Replaces the remembered rotations atomically; `None` forgets them. The
+/// file of earlier versions (`<issuer>.trust.toml`, which held no pin) goes.
 pub fn save_trust(path: &Path, remembered: Option<&RememberedTrust>) -> Result<()> {
+    let _ = std::fs::remove_file(path.with_extension("toml"));
     match remembered {
         Some(r) => {
             let mut json = serde_json::to_vec_pretty(r)?;
@@ -89,8 +91,10 @@ pub fn save_trust(path: &Path, remembered: Option<&RememberedTrust>) -> Result<(
     }
 }
 
-/// Removes the remembered rotations, if any.
+/// Removes the remembered rotations, if any (and the file of earlier
+/// versions, `<issuer>.trust.toml`).
 pub fn forget_trust(path: &Path) -> Result<()> {
+    let _ = std::fs::remove_file(path.with_extension("toml"));
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),

@@ -743,3 +743,29 @@ fn show_applies_the_state_rules_and_the_policy_in_force() {
         out.stdout
     );
 }
+
+/// A reader whose state reached trust version 2 never goes back to an older
+/// version: with the remembered rotations gone (an upgrade, `trust remove`
+/// and a new pin) and a source that no longer serves them, the canary is
+/// invalid instead of verified under the pin alone.
+#[test]
+fn trust_never_goes_back_below_the_version_a_past_run_reached() {
+    let s = Scratch::new();
+    let docs = chain(2, |_| {});
+    let second = Doc::signed(docs[1].statement.clone(), &["bob"]);
+    let mut with_rotation = Tree::publish(&[docs[0].clone(), second]);
+    with_rotation.put(
+        &rotation_path(2),
+        seal(&rotation(2, 1, &["bob"], issued(2)), &["alice", "bob"]),
+    );
+    let rotated = s.tree("rotated", &with_rotation);
+    let trust = s.trust();
+    let state = s.arg("state");
+    let at = fresh_at(2);
+    verify_with_state(&rotated, &["--trust", &trust], &state, at).code(OK);
+    std::fs::remove_file(s.path("state/example.org.trust.json")).expect("forget");
+    // The old statement by alice, without the rotation.
+    let old = s.tree("old", &Tree::publish(&docs[..1]));
+    let out = verify_with_state(&old, &["--trust", &trust], &state, plus_days(at, 1));
+    out.code(INVALID).reason("trust-went-back");
+}

@@ -648,3 +648,24 @@ fn usage_errors_are_readable_and_escaped() {
         out.stderr
     );
 }
+
+/// The newest file of an issuer folder must hold the sequence its name says.
+#[test]
+fn an_issuer_folders_newest_file_holds_its_sequence() {
+    let s = Scratch::new();
+    s.write("org/statements/000009.json", Doc::new(statement(1)).envelope);
+    let org = s.arg("org");
+    verify([
+        org.as_str(),
+        "--trust",
+        &s.trust(),
+        "--at",
+        &fresh_at(1).to_string(),
+        "--no-state",
+        "--format",
+        "json",
+    ])
+    .run()
+    .code(INVALID)
+    .reason("broken-chain");
+}
