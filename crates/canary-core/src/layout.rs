@@ -96,7 +96,7 @@ pub fn parse_numbered(name: &str) -> Option<u64> {
         .filter(|d| d.len() >= 6 && d.bytes().all(|b| b.is_ascii_digit()))
         .filter(|d| d.len() == 6 || !d.starts_with('0'))
         .and_then(|d| d.parse::<u64>().ok())
-        .filter(|&n| n >= 1 && n <= crate::json::MAX_SAFE_INTEGER && numbered(n) == name)
+        .filter(|&n| (1..=crate::json::MAX_SAFE_INTEGER).contains(&n) && numbered(n) == name)
 }
 
 /// Where a document can be read from: an issuer folder, a publish folder,
