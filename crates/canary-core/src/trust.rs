@@ -181,6 +181,32 @@ impl TrustChain {
         }))
     }
 
+    /// [`TrustChain::follow`] over an issuer folder, where the newest
+    /// rotation may still wait for co-signatures (DESIGN §8): a refused
+    /// rotation with none after it is pending, and its version is returned;
+    /// any other refused rotation is an error, as in a published archive.
+    pub fn follow_folder<A: Archive + ?Sized>(
+        &mut self,
+        archive: &mut A,
+    ) -> Result<Option<u64>, FollowError<A::Error>> {
+        match self.follow(archive) {
+            Ok(()) => Ok(None),
+            Err(FollowError::Refused(finding)) => {
+                let pending = self.current().version().saturating_add(1);
+                let after = pending.saturating_add(1);
+                match archive.fetch(ArchivePath::Rotation(after)) {
+                    Ok(None) => Ok(Some(pending)),
+                    Ok(Some(_)) => Err(FollowError::Refused(finding)),
+                    Err(error) => Err(FollowError::Unreadable {
+                        version: after,
+                        error,
+                    }),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Verifies an archived document under the policies in force, newest
     /// first: it was signed under the policy of its time, which a reader
     /// cannot know in advance. On failure, the findings under the newest

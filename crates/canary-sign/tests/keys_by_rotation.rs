@@ -371,3 +371,41 @@ fn a_missing_record_is_refused_and_a_published_trust_version_is_never_rekeyed() 
     says(&out, "re-key");
     assert_unchanged(&s.path("site"), &site, "publish");
 }
+
+/// A rotation still being co-signed in the issuer folder: the signer and
+/// the verifier read the folder alike (the rotation is pending, not wrong).
+#[test]
+fn signer_and_verifier_read_a_pending_rotation_alike() {
+    let s = Scratch::new();
+    for k in ["alice", "bob"] {
+        s.keygen(k, None);
+    }
+    init(&s, &["alice"], 1);
+    statement(&s, T1, &["alice"]);
+    s.run(&[
+        "rotate",
+        "--dir",
+        "f",
+        "--add",
+        "keys/bob.pub",
+        "--threshold",
+        "2",
+        "--key",
+        "keys/alice.key",
+        "--at",
+        T2,
+    ])
+    .code(OK);
+    s.run(&["due", "--dir", "f", "--at", T2]).code(OK);
+    s.write("pin.toml", s.read_string("f/trust-v1.toml"));
+    let pin = "pin.toml";
+    canary(&s, &["verify", "f", "--trust", pin, "--at", T2]).code(OK);
+    // A pending rotation that is not the newest is wrong for both.
+    std::fs::copy(
+        s.path("f/rotations/000002.json"),
+        s.path("f/rotations/000003.json"),
+    )
+    .expect("copy");
+    s.run(&["due", "--dir", "f", "--at", T2]).code(ERROR);
+    canary(&s, &["verify", "f", "--trust", pin, "--at", T2]).code(REFUSED);
+}

@@ -84,7 +84,14 @@ pub fn verify_source(
         None => TrustChain::new(pinned.clone()),
     };
     let mut archive = SourceArchive { location, fetcher };
-    match chain.follow(&mut archive) {
+    // An issuer folder may hold a rotation still being co-signed (as the
+    // signer reads it); a published archive may not.
+    let followed = if location.is_issuer_folder() {
+        chain.follow_folder(&mut archive).map(|_| ())
+    } else {
+        chain.follow(&mut archive)
+    };
+    match followed {
         Ok(()) => {}
         Err(FollowError::Unreadable { error, .. }) => {
             outcome.reasons.push(unreachable(&error));

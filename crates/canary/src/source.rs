@@ -172,6 +172,12 @@ impl Location {
         }
     }
 
+    /// True for an issuer folder (its archive holds `canary.toml`), where
+    /// the newest rotation may still be being co-signed.
+    pub fn is_issuer_folder(&self) -> bool {
+        matches!(self, Location::Local { archive: Some(dir), .. } if dir.join("canary.toml").is_file())
+    }
+
     /// The sequence the latest statement's file name promises, for a file in
     /// an archive's `statements/` folder (an issuer folder's newest file).
     pub fn latest_number(&self) -> Option<u64> {

@@ -653,7 +653,10 @@ fn usage_errors_are_readable_and_escaped() {
 #[test]
 fn an_issuer_folders_newest_file_holds_its_sequence() {
     let s = Scratch::new();
-    s.write("org/statements/000009.json", Doc::new(statement(1)).envelope);
+    s.write(
+        "org/statements/000009.json",
+        Doc::new(statement(1)).envelope,
+    );
     let org = s.arg("org");
     verify([
         org.as_str(),
