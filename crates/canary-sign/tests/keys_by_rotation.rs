@@ -171,7 +171,10 @@ fn publish_refuses_a_rotation_that_unsigns_the_latest_statement_and_writes_nothi
     // Signed by the new keys, statement 2 publishes, and the reader pinned
     // at version 1 follows the rotation and verifies the whole history.
     statement(&s, T2, &["alice", "carol"]);
-    publish(&s, T2).code(OK);
+    let out = publish(&s, T2);
+    out.code(OK);
+    // Signed by the new keys only, the switch cannot be seamless: said so.
+    says(&out, "transition statement");
     assert!(s.exists("site/.well-known/canary/rotations/000002.json"));
     let out = canary(
         &s,
@@ -408,4 +411,62 @@ fn signer_and_verifier_read_a_pending_rotation_alike() {
     .expect("copy");
     s.run(&["due", "--dir", "f", "--at", T2]).code(ERROR);
     canary(&s, &["verify", "f", "--trust", pin, "--at", T2]).code(REFUSED);
+}
+
+/// A transition statement signed by the old keys and the new: published
+/// before the rotation, without a note (every moment of the site verifies).
+#[test]
+fn a_transition_statement_signed_by_old_and_new_keys_publishes_seamlessly() {
+    let s = Scratch::new();
+    for k in ["alice", "bob"] {
+        s.keygen(k, None);
+    }
+    init(&s, &["alice"], 1);
+    statement(&s, T1, &["alice"]);
+    publish(&s, T1).code(OK);
+    s.write(
+        "pin-v1.toml",
+        s.read_string("site/.well-known/canary/trust.toml"),
+    );
+    s.run(&[
+        "rotate",
+        "--dir",
+        "f",
+        "--add",
+        "keys/bob.pub",
+        "--remove",
+        "keys/alice.pub",
+        "--key",
+        "keys/alice.key",
+        "--at",
+        T2,
+    ])
+    .code(OK);
+    // Statement 2 signed by alice while the rotation waits for bob, then
+    // the rotation and the statement co-signed by bob (old and new keys).
+    let second = statement(&s, T2, &["alice"]);
+    cosign(&s, "f/rotations/000002.json", "bob", T2);
+    cosign(&s, &second, "bob", T2);
+    // The old site plus the new statement, as a reader sees it when the
+    // statement is written and the rotation not yet: it verifies.
+    let out = publish(&s, T2);
+    out.code(OK);
+    assert!(
+        !out.stderr.contains("transition statement"),
+        "{}",
+        out.stderr
+    );
+    canary(
+        &s,
+        &[
+            "verify",
+            "site",
+            "--trust",
+            "pin-v1.toml",
+            "--history",
+            "--at",
+            T3,
+        ],
+    )
+    .code(OK);
 }

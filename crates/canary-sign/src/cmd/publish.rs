@@ -387,7 +387,7 @@ pub fn run(args: &Args) -> Result<u8> {
     // Everything is checked before the first byte is written.
     check_as_reader(&files, chain, now)?;
     check_existing(&args.out, &files, &s, latest.verified.digest(), &policy)?;
-    for file in &files {
+    for file in write_order(&args.out, &files, chain, &latest.bytes) {
         write_atomic_public(&args.out.join(&file.rel), &file.bytes)?;
     }
     for file in &files {
@@ -412,6 +412,51 @@ pub fn run(args: &Args) -> Result<u8> {
         files.len()
     ));
     Ok(0)
+}
+
+/// The order to write the site in, so that a reader who fetches while it
+/// is written (or after a crash) sees the old site or the new one: the
+/// archive first; then, when the new latest statement still verifies under
+/// the trust version the site publishes now, the statement before the
+/// rotations that follow it; otherwise the rotations first, and a note that
+/// the switch cannot be seamless.
+fn write_order<'a>(
+    out: &Path,
+    files: &'a [Output],
+    chain: &TrustChain,
+    latest: &[u8],
+) -> Vec<&'a Output> {
+    let rotations_root = format!("{}/rotations/", layout::ARCHIVE_ROOT);
+    let trust_file = format!("{}/{}", layout::ARCHIVE_ROOT, layout::TRUST);
+    let is_trust = |f: &&Output| f.rel.starts_with(&rotations_root) || f.rel == trust_file;
+    let (trust, rest): (Vec<&Output>, Vec<&Output>) = files.iter().partition(is_trust);
+    let published = std::fs::read_to_string(out.join(&trust_file))
+        .ok()
+        .and_then(|t| canary_core::TrustPolicy::from_toml(&t).ok())
+        .map_or(chain.pin().version(), |p| p.version());
+    if published >= chain.current().version() {
+        return rest.into_iter().chain(trust).collect();
+    }
+    let seamless = chain
+        .version(published)
+        .is_some_and(|p| canary_core::verify_document::<Statement>(latest, p).is_ok());
+    if seamless {
+        // Archive and pages with the new statement, then the rotations.
+        let (archive, pages): (Vec<&Output>, Vec<&Output>) =
+            rest.into_iter().partition(|f| f.immutable);
+        return archive.into_iter().chain(pages).chain(trust).collect();
+    }
+    note(&format!(
+        "note: the latest statement is signed only by keys of trust version {}; a reader who \
+         fetches between the rotation and the statement (or after an interrupted publish) sees \
+         an invalid canary until the publish completes. A transition statement avoids this: \
+         sign the next statement with the keys of version {published} while the rotation \
+         waits for its co-signatures, then with the new keys.",
+        chain.current().version()
+    ));
+    let (archive, pages): (Vec<&Output>, Vec<&Output>) =
+        rest.into_iter().partition(|f| f.immutable);
+    archive.into_iter().chain(trust).chain(pages).collect()
 }
 
 /// Reads the site in memory as a reader who pinned trust version 1 would

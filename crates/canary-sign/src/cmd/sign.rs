@@ -365,11 +365,16 @@ fn cosign<T: Signable>(
     if !problems.is_empty() {
         return Err(refuse_problems(&what, &problems));
     }
-    // Every signature already there must be a valid one by a trusted key.
+    // Every signature already there must be a valid one by a trusted key:
+    // of the policy in force, or of an earlier trust version (a transition
+    // statement, signed by the old keys while a rotation was co-signed).
     let policy = doc.signers_policy(folder)?;
+    let mut trusted = policy.keys().clone();
+    for p in folder.policies() {
+        trusted.extend(p.keys().iter().map(|(id, k)| (*id, *k)));
+    }
     for (i, sig) in envelope.signatures().iter().enumerate() {
-        let valid = policy
-            .keys()
+        let valid = trusted
             .get(&sig.keyid)
             .is_some_and(|k| k.verify_strict(&envelope.pae(), &sig.sig));
         if !valid {
