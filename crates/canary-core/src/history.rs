@@ -501,6 +501,10 @@ pub struct State {
     /// The trust policy version in force then.
     #[serde(default = "one")]
     pub policy_version: u64,
+    /// [`crate::TrustPolicy::trust_digest`] of the pin that version was
+    /// reached from (absent in state written by earlier versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<Digest>,
 }
 
 fn one() -> u64 {
@@ -518,7 +522,15 @@ impl State {
             statements: statement_texts(s),
             verified_at: now,
             policy_version,
+            pin: None,
         }
+    }
+
+    /// The same state, noting the pin its policy version was reached from.
+    #[must_use]
+    pub fn with_pin(mut self, pin: Digest) -> Self {
+        self.pin = Some(pin);
+        self
     }
 
     /// Step 9 without the archive: clock went back, rollback, equivocation,

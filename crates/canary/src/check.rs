@@ -117,8 +117,10 @@ pub fn verify_source(
     };
 
     // A past run reached a newer trust version than is in force now.
+    // (Only from the same pin: a new pin starts the walk again, DESIGN §3.5.)
     if let Some(state) = &previous_state
         && state.issuer == policy.issuer()
+        && state.pin == Some(chain.pin().trust_digest())
         && state.policy_version > policy.version()
     {
         outcome.reasons.push(Finding::TrustWentBack {
@@ -211,8 +213,9 @@ pub fn verify_source(
     let verdict = outcome.verdict(settings.deny_warnings);
     let acceptable = matches!(verdict, Verdict::Ok | Verdict::Warning);
     if let (Some(path), true) = (&state_file, acceptable) {
-        crate::state::save(path, &State::record(&statement, now, policy.version()))
-            .map_err(usage)?;
+        let record =
+            State::record(&statement, now, policy.version()).with_pin(chain.pin().trust_digest());
+        crate::state::save(path, &record).map_err(usage)?;
         // Remember the rotations, and the pin they were followed from.
         if let Some(trust) = &trust_file {
             crate::state::save_trust(trust, chain.remembered().as_ref()).map_err(usage)?;
