@@ -470,3 +470,20 @@ fn a_transition_statement_signed_by_old_and_new_keys_publishes_seamlessly() {
     )
     .code(OK);
 }
+
+/// A rotation on the site that the issuer folder does not hold: publish
+/// refuses rather than check a site no reader sees.
+#[test]
+fn publish_refuses_a_site_with_rotations_beyond_the_folder() {
+    let s = Scratch::new();
+    s.keygen("alice", None);
+    init(&s, &["alice"], 1);
+    statement(&s, T1, &["alice"]);
+    publish(&s, T1).code(OK);
+    s.write("site/.well-known/canary/rotations/000002.json", "{}");
+    let site = snapshot(&s.path("site"));
+    let out = publish(&s, T1);
+    out.code(REFUSED);
+    says(&out, "beyond the folder");
+    assert_unchanged(&s.path("site"), &site, "publish");
+}

@@ -173,6 +173,25 @@ fn check_existing(
     latest_digest: Digest,
     trust: &canary_core::TrustPolicy,
 ) -> Result<()> {
+    // A rotation on the site beyond the folder's chain is what readers
+    // follow; publishing past it would check a site readers never see.
+    let rotations = out.join(layout::ARCHIVE_ROOT).join("rotations");
+    if let Ok(entries) = std::fs::read_dir(&rotations) {
+        let beyond = entries
+            .flatten()
+            .filter_map(|e| layout::parse_numbered(&e.file_name().to_string_lossy()))
+            .filter(|&v| v > trust.version())
+            .max();
+        if let Some(v) = beyond {
+            return Err(refuse!(
+                "{} publishes a rotation to trust version {v}, beyond the folder's version {}; \
+                 refusing to publish over it",
+                rotations.display(),
+                trust.version()
+            )
+            .hint("bring the issuer folder up to date (its rotations/) before publishing"));
+        }
+    }
     let published = out.join(layout::ARCHIVE_ROOT).join(layout::TRUST);
     if let Ok(text) = std::fs::read_to_string(&published)
         && let Ok(old) = canary_core::TrustPolicy::from_toml(&text)
