@@ -203,17 +203,23 @@ fn describe(policy: &TrustPolicy) -> String {
     out
 }
 
+/// The key ids given with `flag`, sorted, each once.
+fn key_ids(values: &[String], flag: &str) -> Result<Vec<KeyId>> {
+    let mut ids = values
+        .iter()
+        .map(|v| {
+            v.parse::<KeyId>()
+                .map_err(|e| Error::usage(format!("{flag}: {e}")))
+        })
+        .collect::<Result<Vec<KeyId>>>()?;
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
 fn confirm(args: &AddArgs, policy: &TrustPolicy) -> Result<()> {
     if !args.fingerprint.is_empty() {
-        let mut given = Vec::new();
-        for f in &args.fingerprint {
-            given.push(
-                f.parse::<KeyId>()
-                    .map_err(|e| Error::usage(format!("--fingerprint: {e}")))?,
-            );
-        }
-        given.sort();
-        given.dedup();
+        let given = key_ids(&args.fingerprint, "--fingerprint")?;
         let published: Vec<KeyId> = policy.keys().keys().copied().collect();
         let Some(threshold) = args.threshold else {
             return Err(Error::usage(
@@ -229,15 +235,7 @@ fn confirm(args: &AddArgs, policy: &TrustPolicy) -> Result<()> {
                 ),
             ));
         }
-        let mut panic_given = Vec::new();
-        for f in &args.panic_key {
-            panic_given.push(
-                f.parse::<KeyId>()
-                    .map_err(|e| Error::usage(format!("--panic-key: {e}")))?,
-            );
-        }
-        panic_given.sort();
-        panic_given.dedup();
+        let panic_given = key_ids(&args.panic_key, "--panic-key")?;
         let panic_published: Vec<KeyId> = policy.panic_keys().keys().copied().collect();
         if panic_given != panic_published {
             return Err(Error::with_code(
