@@ -16,9 +16,14 @@ const MAX_REDIRECTS: usize = 3;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a fetch failed. All of these mean "unreachable" (exit 4), except
-/// [`FetchError::NotFound`], which callers may treat as "absent".
+/// [`FetchError::NotFound`], which callers may treat as "absent", and
+/// [`FetchError::Client`], a usage error of the reader's own settings.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
+    /// No HTTP client could be built (a bad `--ca-cert` or `--proxy`):
+    /// nothing was sent.
+    #[error("{0}")]
+    Client(String),
     /// The URL is not acceptable before any request is made.
     #[error("refusing {url}: {reason}")]
     Refused {
@@ -241,21 +246,19 @@ impl Fetcher {
     /// GETs `url` and returns its body, at most `cap` bytes.
     ///
     /// Errors in building the client (bad `--ca-cert` or `--proxy`) are
-    /// returned as `Err(Err(..))`: they are usage errors, not unreachable.
-    pub fn get(
-        &mut self,
-        url: &Url,
-        cap: u64,
-    ) -> Result<Vec<u8>, Result<FetchError, anyhow::Error>> {
+    /// [`FetchError::Client`]: usage errors, not unreachable.
+    pub fn get(&mut self, url: &Url, cap: u64) -> Result<Vec<u8>, FetchError> {
         let shown = url.to_string();
         if let Some(reason) = scheme_problem(url) {
-            return Err(Ok(FetchError::Refused { url: shown, reason }));
+            return Err(FetchError::Refused { url: shown, reason });
         }
         let total = self.total_timeout();
         let started = Instant::now();
         let cache_dir = self.options.cache_dir.clone();
         let cached = cache_dir.as_deref().and_then(|d| read_cache(d, url));
-        let client = self.client().map_err(Err)?;
+        let client = self
+            .client()
+            .map_err(|e| FetchError::Client(format!("{e:#}")))?;
         let mut request = client.get(url.clone());
         if let Some((c, _)) = &cached {
             if let Some(etag) = &c.etag {
@@ -265,9 +268,7 @@ impl Fetcher {
                 request = request.header(reqwest::header::IF_MODIFIED_SINCE, lm);
             }
         }
-        let mut response = request
-            .send()
-            .map_err(|e| Ok(transport(&shown, &e, total)))?;
+        let mut response = request.send().map_err(|e| transport(&shown, &e, total))?;
         let status = response.status().as_u16();
         if status == 304
             && let Some((_, body)) = cached
@@ -287,22 +288,22 @@ impl Fetcher {
             header(reqwest::header::LAST_MODIFIED),
         );
         if status == 404 || status == 410 {
-            return Err(Ok(FetchError::NotFound { url: shown, status }));
+            return Err(FetchError::NotFound { url: shown, status });
         }
         if status != 200 {
-            return Err(Ok(FetchError::Status { url: shown, status }));
+            return Err(FetchError::Status { url: shown, status });
         }
         if response.content_length().is_some_and(|n| n > cap) {
-            return Err(Ok(FetchError::TooLarge { url: shown, cap }));
+            return Err(FetchError::TooLarge { url: shown, cap });
         }
         let mut body = Vec::new();
         let mut buf = [0u8; 16 * 1024];
         loop {
             if started.elapsed() > total {
-                return Err(Ok(FetchError::Timeout {
+                return Err(FetchError::Timeout {
                     url: shown,
                     secs: total.as_secs(),
-                }));
+                });
             }
             let n = match response.read(&mut buf) {
                 Ok(0) => break,
@@ -310,7 +311,7 @@ impl Fetcher {
                 Err(e) => {
                     let timed_out =
                         started.elapsed() >= total || e.kind() == std::io::ErrorKind::TimedOut;
-                    return Err(Ok(if timed_out {
+                    return Err(if timed_out {
                         FetchError::Timeout {
                             url: shown,
                             secs: total.as_secs(),
@@ -320,11 +321,11 @@ impl Fetcher {
                             url: shown,
                             message: format!("reading the body: {e}"),
                         }
-                    }));
+                    });
                 }
             };
             if body.len() as u64 + n as u64 > cap {
-                return Err(Ok(FetchError::TooLarge { url: shown, cap }));
+                return Err(FetchError::TooLarge { url: shown, cap });
             }
             body.extend_from_slice(&buf[..n]);
         }

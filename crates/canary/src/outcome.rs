@@ -45,9 +45,8 @@ pub fn unreachable(e: &ReadError) -> Finding {
         ReadError::Fetch(FetchError::TooLarge { .. }) => Unreachable::TooLarge,
         ReadError::Fetch(FetchError::Timeout { .. }) => Unreachable::Timeout,
         ReadError::Fetch(FetchError::Refused { .. }) => Unreachable::InsecureUrl,
-        ReadError::Fetch(FetchError::Transport { .. }) | ReadError::Local(_) => {
-            Unreachable::FetchFailed
-        }
+        ReadError::Fetch(FetchError::Transport { .. } | FetchError::Client(_))
+        | ReadError::Local(_) => Unreachable::FetchFailed,
     };
     Finding::Unreachable {
         kind,

@@ -241,9 +241,9 @@ impl Location {
 fn fetch(fetcher: &mut Fetcher, url: &Url, cap: u64) -> Result<Vec<u8>, ReadError> {
     match fetcher.get(url, cap) {
         Ok(body) => Ok(body),
-        Err(Ok(FetchError::NotFound { url, .. })) => Err(ReadError::Absent(url)),
-        Err(Ok(e)) => Err(ReadError::Fetch(e)),
-        Err(Err(e)) => Err(ReadError::Local(format!("{e:#}"))),
+        Err(FetchError::NotFound { url, .. }) => Err(ReadError::Absent(url)),
+        Err(FetchError::Client(e)) => Err(ReadError::Local(e)),
+        Err(e) => Err(ReadError::Fetch(e)),
     }
 }
 

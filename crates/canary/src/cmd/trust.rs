@@ -145,14 +145,14 @@ fn fetch_policy(args: &AddArgs) -> Result<(TrustPolicy, String)> {
             let mut fetcher: Fetcher = args.fetch.fetcher();
             match fetcher.get(url, DOCUMENT_CAP) {
                 Ok(b) => (b, url.to_string()),
-                Err(Ok(e @ FetchError::NotFound { .. })) => {
+                Err(e @ FetchError::NotFound { .. }) => {
                     return Err(Error::with_code(
                         4,
                         format!("{e}: the issuer publishes no trust policy there"),
                     ));
                 }
-                Err(Ok(e)) => return Err(Error::with_code(4, e.to_string())),
-                Err(Err(e)) => return Err(Error::usage(format!("{e:#}"))),
+                Err(FetchError::Client(e)) => return Err(Error::usage(e)),
+                Err(e) => return Err(Error::with_code(4, e.to_string())),
             }
         }
     };
