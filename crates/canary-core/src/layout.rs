@@ -14,6 +14,9 @@ pub const ARCHIVE_ROOT: &str = ".well-known/canary";
 /// The published trust policy, relative to the archive root.
 pub const TRUST: &str = "trust.toml";
 
+/// The published trust policy, relative to the site root.
+pub const TRUST_SITE_PATH: &str = ".well-known/canary/trust.toml";
+
 /// Largest statement envelope a reader accepts (DESIGN §7).
 pub const STATEMENT_CAP: u64 = 256 * 1024;
 
@@ -144,6 +147,7 @@ mod tests {
         );
         assert_eq!(ArchivePath::Rotation(2).to_path(), "rotations/000002.json");
         assert_eq!(numbered(1_234_567), "1234567.json");
+        assert_eq!(TRUST_SITE_PATH, format!("{ARCHIVE_ROOT}/{TRUST}"));
     }
 
     #[test]

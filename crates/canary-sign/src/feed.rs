@@ -47,8 +47,8 @@ fn statement_entry(issuer: &str, base: &str, s: &Statement) -> Entry {
     }
     e.set_summary(Some(Text::plain(body)));
     e.set_links(vec![link(format!(
-        "{base}.well-known/canary/statements/{:06}.json",
-        s.sequence
+        "{base}{}",
+        canary_core::ArchivePath::Statement(s.sequence).site_path()
     ))]);
     e
 }
@@ -79,8 +79,12 @@ fn incident_entry(issuer: &str, base: &str, r: &IncidentRecord) -> Entry {
         escape(&r.affected.join(", "))
     ))));
     e.set_links(vec![link(format!(
-        "{base}.well-known/canary/incidents/{}/{:06}.json",
-        r.id, r.version
+        "{base}{}",
+        canary_core::ArchivePath::Incident {
+            id: &r.id,
+            version: r.version
+        }
+        .site_path()
     ))]);
     e
 }

@@ -17,8 +17,8 @@ use crate::common::escape;
 use crate::site::{ComponentStatus, Site};
 
 /// Where readers find the signed files, relative to the page.
-const CANARY_JSON: &str = ".well-known/canary.json";
-const TRUST_TOML: &str = ".well-known/canary/trust.toml";
+const CANARY_JSON: &str = canary_core::layout::LATEST;
+const TRUST_TOML: &str = canary_core::layout::TRUST_SITE_PATH;
 
 /// Renders the page.
 pub fn render(site: &Site) -> String {
@@ -180,7 +180,7 @@ fn canary(site: &Site, name: &str) -> Markup {
                 }
                 p.small.muted {
                     "Expect a new statement by the due date. If none has appeared by the expiry date, "
-                    "or if a statement above disappears or changes, the canary has stopped speaking: treat that as a signal."
+                    "or if a promise above disappears or changes, the canary has stopped speaking: treat that as a signal."
                 }
 
                 h3 { "Signature details" }
@@ -280,7 +280,7 @@ fn incident(site: &Site, r: &IncidentRecord) -> Markup {
                 p.small.muted {
                     code.slug { (text(&r.id)) }
                     " · version " (r.version) " · "
-                    a href={ ".well-known/canary/incidents/" (r.id) ".json" } { "signed record" }
+                    a href=(canary_core::ArchivePath::LatestIncident(&r.id).site_path()) { "signed record" }
                 }
             }
 
@@ -484,7 +484,7 @@ fn duration(d: TimeDelta) -> String {
 
 /// The archived envelope of statement `seq`.
 fn statement_path(seq: u64) -> String {
-    format!(".well-known/canary/statements/{seq:06}.json")
+    canary_core::ArchivePath::Statement(seq).site_path()
 }
 
 fn component_name(site: &Site, id: &str) -> String {

@@ -28,11 +28,13 @@ Writes:
   .well-known/canary/statements/NNNNNN.json   every statement (the chain)
   .well-known/canary/incidents/ID.json        the latest version of each incident
   .well-known/canary/incidents/ID/NNNNNN.json every incident version
+  .well-known/canary/rotations/NNNNNN.json    every key rotation (fully signed)
   .well-known/canary/trust.toml               the trust policy readers pin
   index.html  canary.txt  feed.atom  status.json
 
-Only documents with enough signatures are published, and only a chain that
-verifies. A published statement is never replaced by a lower or equal
+Only documents with enough signatures are published, and only a site that
+verifies: the whole output is checked in memory, as a reader who pinned trust
+version 1 reads it, before the first file is written. A published statement is never replaced by a lower or equal
 sequence, and every file is replaced atomically; the latest statement is
 written last. The output is the same, byte for byte, for the same input.")]
 pub struct Args {
@@ -192,7 +194,7 @@ fn check_existing(
             .hint("bring the issuer folder up to date (its rotations/) before publishing"));
         }
     }
-    let published = out.join(layout::ARCHIVE_ROOT).join(layout::TRUST);
+    let published = out.join(layout::TRUST_SITE_PATH);
     if let Ok(text) = std::fs::read_to_string(&published)
         && let Ok(old) = canary_core::TrustPolicy::from_toml(&text)
     {
@@ -331,7 +333,7 @@ pub fn run(args: &Args) -> Result<u8> {
         ));
     }
     files.push(Output::page(
-        &format!("{}/{}", layout::ARCHIVE_ROOT, layout::TRUST),
+        layout::TRUST_SITE_PATH,
         format!(
             "# Trust policy of {}. Keep a copy and verify with\n#   canary verify {} --trust <this file>\n{}",
             escape(&folder.config.issuer),
@@ -446,10 +448,10 @@ fn write_order<'a>(
     latest: &[u8],
 ) -> Vec<&'a Output> {
     let rotations_root = format!("{}/rotations/", layout::ARCHIVE_ROOT);
-    let trust_file = format!("{}/{}", layout::ARCHIVE_ROOT, layout::TRUST);
+    let trust_file = layout::TRUST_SITE_PATH;
     let is_trust = |f: &&Output| f.rel.starts_with(&rotations_root) || f.rel == trust_file;
     let (trust, rest): (Vec<&Output>, Vec<&Output>) = files.iter().partition(is_trust);
-    let published = std::fs::read_to_string(out.join(&trust_file))
+    let published = std::fs::read_to_string(out.join(trust_file))
         .ok()
         .and_then(|t| canary_core::TrustPolicy::from_toml(&t).ok())
         .map_or(chain.pin().version(), |p| p.version());
