@@ -73,7 +73,11 @@ enum Command {
     },
     /// Print the manual page (roff), generated from this program's options.
     #[command(after_help = "Example:\n  canary man > canary.1 && man ./canary.1")]
-    Man,
+    Man {
+        /// Write canary.1 and a page per subcommand into this folder instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 /// Options that decide how documents are judged and fetched.
@@ -369,7 +373,11 @@ fn main() -> ExitCode {
             clap_complete::generate(shell, &mut cmd, "canary", &mut std::io::stdout());
             ExitCode::SUCCESS
         }
-        Command::Man => {
+        Command::Man { dir: Some(dir) } => match clap_mangen::generate_to(Cli::command(), &dir) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => usage_error(&format!("cannot write the manual pages: {e}")),
+        },
+        Command::Man { dir: None } => {
             let man = clap_mangen::Man::new(Cli::command());
             let mut out = Vec::new();
             if let Err(e) = man.render(&mut out) {
