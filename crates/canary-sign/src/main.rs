@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 
 mod checks;
 mod cmd;
@@ -57,6 +57,17 @@ enum Command {
     Due(cmd::due::Args),
     Publish(cmd::publish::Args),
     Rotate(cmd::rotate::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff); with --dir, write one page per subcommand there.
+    Man {
+        /// Write canary-sign.1 and a page per subcommand into this folder.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -71,6 +82,12 @@ fn main() -> ExitCode {
         Command::Due(a) => cmd::due::run(a),
         Command::Publish(a) => cmd::publish::run(a),
         Command::Rotate(a) => cmd::rotate::run(a),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(*shell, &mut cmd, "canary-sign", &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Man { dir } => man(dir.as_deref()).map_err(error::Failure::error),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -79,4 +96,17 @@ fn main() -> ExitCode {
             ExitCode::from(failure.code)
         }
     }
+}
+
+/// The manual page on stdout, or one page per subcommand written into `dir`.
+fn man(dir: Option<&std::path::Path>) -> std::io::Result<u8> {
+    match dir {
+        Some(dir) => clap_mangen::generate_to(Cli::command(), dir)?,
+        None => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+            std::io::Write::write_all(&mut std::io::stdout(), &out)?;
+        }
+    }
+    Ok(0)
 }

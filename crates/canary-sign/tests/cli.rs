@@ -14,7 +14,7 @@ use canary_core::{
 };
 use serde_json::{Value, json};
 use util::{
-    ERROR, EXPIRED, Key, OK, REFUSED, Scratch, argv, assert_unchanged, b64, envelope, mode,
+    ERROR, EXPIRED, Key, OK, REFUSED, Scratch, argv, assert_mode, assert_unchanged, b64, envelope,
     payload_json, set_mode, snapshot, ts,
 };
 
@@ -160,7 +160,7 @@ fn full_workflow_two_of_two_with_incident_and_due() {
         .stderr_has("more signatures are needed");
     let one_sig = s.read(STMT1);
     assert_eq!(envelope(&one_sig).signatures().len(), 1);
-    assert_eq!(mode(&s.path(STMT1)), 0o644);
+    assert_mode(&s.path(STMT1), 0o644);
 
     sign(&s, STMT1, &bob, T1)
         .code(OK)
@@ -178,7 +178,7 @@ fn full_workflow_two_of_two_with_incident_and_due() {
         .map(|sig| sig.keyid)
         .collect();
     assert_eq!(signers, vec![alice.public.id(), bob.public.id()]);
-    assert_eq!(mode(&s.path(STMT1)), 0o644);
+    assert_mode(&s.path(STMT1), 0o644);
 
     // An incident: opened, updated, resolved; each version co-signed.
     let id = "2026-02-push-certificate";
@@ -415,8 +415,8 @@ fn keygen_writes_a_private_key_file_and_a_public_one() {
         .stderr_has("add the public key to [trust] keys")
         .never_says(PASS)
         .never_says("NOT encrypted");
-    assert_eq!(mode(&s.path("keys/alice.key")), 0o600);
-    assert_eq!(mode(&s.path("keys/alice.pub")), 0o644);
+    assert_mode(&s.path("keys/alice.key"), 0o600);
+    assert_mode(&s.path("keys/alice.pub"), 0o644);
 
     let public = s.read_string("keys/alice.pub");
     let (key, comment) = canary_core::PublicKey::from_pub_file(&public).expect("pub file");
@@ -524,8 +524,8 @@ fn unencrypted_keygen_warns_loudly() {
         .code(OK)
         .stderr_has("NOT encrypted")
         .stdout_has("secret key: keys/ci.key (mode 0600)");
-    assert_eq!(mode(&s.path("keys/ci.key")), 0o600);
-    assert_eq!(mode(&s.path("keys/ci.pub")), 0o644);
+    assert_mode(&s.path("keys/ci.key"), 0o600);
+    assert_mode(&s.path("keys/ci.pub"), 0o644);
     let secret = s.read_string("keys/ci.key");
     assert!(secret.contains("\nkdf none\naead none\n"), "{secret}");
 }
@@ -694,6 +694,7 @@ fn tampered_key_files_are_refused_and_nothing_is_written() {
 }
 
 #[test]
+#[cfg(unix)] // group and world bits are a Unix rule
 fn readable_key_files_are_refused_with_a_chmod_hint() {
     let s = Scratch::new();
     let alice = s.keygen("alice", Some(PASS));
@@ -1329,7 +1330,7 @@ fn refused_cosign_leaves_the_envelope_byte_identical() {
         envelope(&s.read(STMT1)).payload(),
         envelope(&bytes).payload()
     );
-    assert_eq!(mode(&s.path(STMT1)), 0o644);
+    assert_mode(&s.path(STMT1), 0o644);
     let names: Vec<_> = snapshot(&s.path("org")).into_keys().collect();
     assert_eq!(
         names,

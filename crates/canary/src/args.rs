@@ -70,8 +70,14 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
     /// Print the manual page (roff), generated from this program's options.
-    #[command(after_help = "Example:\n  canary man > canary.1 && man ./canary.1")]
-    Man,
+    #[command(
+        after_help = "Examples:\n  canary man > canary.1 && man ./canary.1\n  canary man --dir man/    (canary.1 and a page per subcommand)"
+    )]
+    Man {
+        /// Write canary.1 and a page per subcommand into this folder instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 /// Options that decide how documents are judged and fetched.

@@ -38,6 +38,6 @@ fn main() -> ExitCode {
         Command::Trust(command) => cmd::trust::run(&command),
         Command::Watch(args) => cmd::watch::run(&args),
         Command::Completions { shell } => cmd::docs::completions(shell),
-        Command::Man => cmd::docs::man(),
+        Command::Man { dir } => cmd::docs::man(dir.as_deref()),
     }
 }

@@ -40,19 +40,35 @@ fn the_action_is_composite_with_the_promised_inputs() {
         str_of(&action["inputs"]["warn-before"]["default"], "default"),
         "14d"
     );
+    assert!(!action["inputs"]["version"].is_badvalue(), "input version");
     let steps = action["runs"]["steps"].as_vec().expect("steps");
-    let scripts: Vec<&str> = steps.iter().map(|s| str_of(&s["run"], "run")).collect();
-    assert!(scripts[0].contains("cargo install --locked") && scripts[0].contains("crates/canary"));
-    assert!(scripts[1].contains("canary verify") && scripts[1].contains("--format github"));
-    for step in steps {
+    let scripts: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    // The release is installed with its signature checked; cargo only when
+    // that cannot be done, with a notice.
+    let install = scripts
+        .iter()
+        .find(|s| s.contains("scripts/install"))
+        .expect("an install step");
+    assert!(install.contains("cargo install --locked") && install.contains("crates/canary"));
+    assert!(install.contains("::notice"), "{install}");
+    assert!(steps.iter().any(|s| {
+        s["uses"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("actions/cache"))
+    }));
+    let verify = scripts.last().expect("the verify step");
+    assert!(verify.contains("canary verify") && verify.contains("--format github"));
+    for step in steps.iter().filter(|s| !s["run"].is_badvalue()) {
         assert_eq!(
             str_of(&step["shell"], "shell"),
             "bash",
             "composite steps name a shell"
         );
     }
-    // Inputs reach the script through the environment, never pasted into it.
-    assert!(!scripts[1].contains("${{"), "{}", scripts[1]);
+    // Inputs reach the scripts through the environment, never pasted into them.
+    for script in &scripts {
+        assert!(!script.contains("${{"), "{script}");
+    }
 }
 
 #[test]
@@ -107,6 +123,18 @@ fn the_gitlab_template_allows_only_the_warning_exit_code() {
             .iter()
             .any(|l| l.contains("canary verify") && l.contains("--deny-warnings"))
     );
+    // Both jobs install the signed release through scripts/install.
+    let install = &ci[".canary-install"]["before_script"];
+    assert!(
+        install
+            .as_vec()
+            .expect("before_script")
+            .iter()
+            .any(|l| l.as_str().is_some_and(|l| l.contains("scripts/install")))
+    );
+    for job in ["canary", "canary-due"] {
+        assert_eq!(str_of(&ci[job]["extends"], "extends"), ".canary-install");
+    }
     let due = &ci["canary-due"]["script"];
     assert!(
         due.as_vec()

@@ -310,6 +310,18 @@ pub fn set_mode(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
 
+/// Mode bits do not exist on Windows (the signer sets none there either).
+#[cfg(not(unix))]
+pub fn set_mode(_path: &Path, _mode: u32) {}
+
+/// Asserts the mode bits of `path` (Unix only: Windows has none to check).
+pub fn assert_mode(path: &Path, expected: u32) {
+    #[cfg(unix)]
+    assert_eq!(mode(path), expected, "mode of {}", path.display());
+    #[cfg(not(unix))]
+    let _ = (path, expected);
+}
+
 /// The envelope in `bytes`, strictly parsed.
 pub fn envelope(bytes: &[u8]) -> Envelope {
     Envelope::parse(bytes.strip_suffix(b"\n").unwrap_or(bytes)).expect("a strict envelope")

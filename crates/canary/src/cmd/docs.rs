@@ -14,8 +14,14 @@ pub fn completions(shell: clap_complete::Shell) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Prints the manual page.
-pub fn man() -> ExitCode {
+/// Prints the manual page, or writes it and a page per subcommand into `dir`.
+pub fn man(dir: Option<&std::path::Path>) -> ExitCode {
+    if let Some(dir) = dir {
+        return match clap_mangen::generate_to(Cli::command(), dir) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => Error::usage(format!("cannot write the manual pages: {e}")).report(),
+        };
+    }
     let man = clap_mangen::Man::new(Cli::command());
     let mut out = Vec::new();
     if let Err(e) = man.render(&mut out) {
