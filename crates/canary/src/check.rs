@@ -21,6 +21,9 @@ pub struct Settings {
     pub options: VerifyOptions,
     /// State folder, when state is on for this source.
     pub state_dir: Option<PathBuf>,
+    /// A state folder whose remembered rotations are used but never
+    /// written (a mirror, checked beside its issuer's source).
+    pub trust_only_dir: Option<PathBuf>,
     /// Walk the whole archive.
     pub history: bool,
     /// Verify the listed incidents.
@@ -76,7 +79,13 @@ pub fn verify_source(
         .state_dir
         .as_ref()
         .map(|d| crate::state::trust_file_for(d, pinned.issuer()));
-    let mut chain = match &trust_file {
+    let read_trust_file = trust_file.clone().or_else(|| {
+        settings
+            .trust_only_dir
+            .as_ref()
+            .map(|d| crate::state::trust_file_for(d, pinned.issuer()))
+    });
+    let mut chain = match &read_trust_file {
         Some(path) => match crate::state::load_trust(path).map_err(usage)? {
             Some(remembered) => TrustChain::resume(pinned.clone(), &remembered),
             None => TrustChain::new(pinned.clone()),

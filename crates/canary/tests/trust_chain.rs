@@ -769,3 +769,44 @@ fn trust_never_goes_back_below_the_version_a_past_run_reached() {
     let out = verify_with_state(&old, &["--trust", &trust], &state, plus_days(at, 1));
     out.code(INVALID).reason("trust-went-back");
 }
+
+/// `canary watch`: a mirror is checked under the rotations its issuer's
+/// source led to, not under the pin alone, so a statement by a key rotated
+/// out since is refused on a mirror too.
+#[test]
+fn watch_mirrors_are_read_under_the_rotations_followed() {
+    let s = Scratch::new();
+    let docs = chain(2, |_| {});
+    let by_bob = Doc::signed(docs[1].statement.clone(), &["bob"]);
+    let mut primary = Tree::publish(&[docs[0].clone(), by_bob]);
+    primary.put(
+        &rotation_path(2),
+        seal(&rotation(2, 1, &["bob"], issued(2)), &["alice", "bob"]),
+    );
+    let primary = s.tree("primary", &primary);
+    // The mirror serves the same sequence signed by alice, whom rotation 2
+    // removed, and no rotation.
+    let mirror = s.tree("mirror", &Tree::publish(&docs));
+    let list = s.write(
+        "list.toml",
+        format!(
+            "[[issuer]]\nname = \"{ISSUER}\"\nsource = {primary:?}\nmirrors = [{mirror:?}]\ntrust = {:?}\n",
+            s.trust()
+        ),
+    );
+    let out = canary([
+        "watch",
+        &list,
+        "--state",
+        &s.arg("state"),
+        "--at",
+        &fresh_at(2).to_string(),
+        "--format",
+        "json",
+    ])
+    .run();
+    out.code(INVALID);
+    let line: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("one JSON line");
+    assert_eq!(line["sources"][0]["verdict"], "ok", "{}", out.stdout);
+    assert_eq!(line["sources"][1]["verdict"], "invalid", "{}", out.stdout);
+}

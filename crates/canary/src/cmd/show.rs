@@ -48,6 +48,7 @@ fn show(args: &Args) -> Result<ExitCode> {
     let settings = Settings {
         options: args.policy.options(now),
         state_dir: args.state.folder_for(args.policy.at, source.is_remote())?,
+        trust_only_dir: None,
         history: false,
         incidents: true,
         deny_warnings: false,

@@ -81,6 +81,7 @@ fn verify(args: &VerifyArgs) -> Result<ExitCode> {
         let settings = Settings {
             options: args.policy.options(now),
             state_dir: source.state_dir.clone(),
+            trust_only_dir: None,
             history: args.history,
             incidents: args.incidents,
             deny_warnings: args.deny_warnings,

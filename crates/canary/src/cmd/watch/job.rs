@@ -128,14 +128,16 @@ pub fn run_job(job: &Job, fetcher: &mut crate::fetch::Fetcher) -> Watched {
         let mut settings = Settings {
             options: job.settings.options.clone(),
             state_dir: job.settings.state_dir.clone(),
+            trust_only_dir: None,
             history: job.settings.history,
             incidents: job.settings.incidents,
             deny_warnings: job.settings.deny_warnings,
         };
         if i > 0 {
             // One state per issuer: a lagging mirror is a mirror problem,
-            // found below, not a rollback of the issuer.
-            settings.state_dir = None;
+            // found below, not a rollback of the issuer. The rotations the
+            // issuer's source led to still count for the mirror (read only).
+            settings.trust_only_dir = settings.state_dir.take();
         }
         match verify_source(arg.clone(), location, &job.policy, &settings, fetcher) {
             Ok(o) => outcomes.push(o),

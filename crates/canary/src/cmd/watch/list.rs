@@ -190,6 +190,7 @@ fn entry_job(
         settings: Settings {
             options,
             state_dir,
+            trust_only_dir: None,
             history: entry.history.or(defaults.history).unwrap_or(false),
             incidents: entry.incidents.or(defaults.incidents).unwrap_or(false),
             deny_warnings: args.deny_warnings,
