@@ -74,6 +74,47 @@ fn one() -> u64 {
     1
 }
 
+/// True for a URL a reader will fetch (DESIGN §7): `https://` with a host,
+/// or `http://` to a loopback host; nothing that could run or mislead
+/// (`javascript:`, spaces, control characters, credentials).
+fn is_reader_url(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    let (rest, loopback_only) = if let Some(r) = lower.strip_prefix("https://") {
+        (r, false)
+    } else if let Some(r) = lower.strip_prefix("http://") {
+        (r, true)
+    } else {
+        return false;
+    };
+    if url
+        .chars()
+        .any(|c| c.is_whitespace() || canary_core::is_unsafe(c))
+    {
+        return false;
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.is_empty() || authority.contains('@') {
+        return false;
+    }
+    let host = if authority.starts_with('[') {
+        authority
+            .split(']')
+            .next()
+            .map(|h| format!("{h}]"))
+            .unwrap_or_default()
+    } else {
+        authority.split(':').next().unwrap_or("").to_owned()
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'));
+    if !host_ok {
+        return false;
+    }
+    !loopback_only || host == "localhost" || host == "[::1]" || host.starts_with("127.")
+}
+
 impl IssuerConfig {
     /// Parses and checks `canary.toml`.
     pub fn parse(text: &str) -> Result<Self> {
@@ -88,6 +129,14 @@ impl IssuerConfig {
         }
         self.cadence().context("cadence")?;
         self.grace().context("grace")?;
+        if let Some(url) = &self.url
+            && !is_reader_url(url)
+        {
+            bail!(
+                "url {url:?} is not an https:// URL (http:// only for loopback hosts): readers \
+                 fetch the canary from it, and it is written into the feed and trust.toml"
+            );
+        }
         let mut seen = BTreeSet::new();
         for p in &self.statements {
             if !is_slug(&p.id) {
@@ -243,6 +292,40 @@ mod tests {
         assert_eq!(c.cadence().expect("cadence"), TimeDelta::days(90));
         assert_eq!(c.statements.len(), 5);
         assert!(c.policy().is_err(), "no keys yet");
+    }
+
+    #[test]
+    fn url_is_one_a_reader_fetches() {
+        let base = template("example.org", "Example", &[], 1);
+        let with = |url: &str| {
+            let line = base
+                .lines()
+                .find(|l| l.starts_with("url = "))
+                .expect("the template names a url");
+            IssuerConfig::parse(&base.replace(line, &format!("url = \"{url}\"")))
+        };
+        for good in [
+            "https://example.org/.well-known/canary.json",
+            "https://example.org:8443/c.json",
+            "http://127.0.0.1:8000/.well-known/canary.json",
+            "http://localhost/c.json",
+            "http://[::1]/c.json",
+        ] {
+            assert!(with(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "http://example.org/c.json",
+            "ftp://example.org/c.json",
+            "https://",
+            "https://user@example.org/c.json",
+            "https://exa mple.org/c.json",
+            "https://example.org/\u{202e}",
+            "data:text/html,hi",
+        ] {
+            let err = with(bad).expect_err(bad).to_string();
+            assert!(err.contains("https://"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -1753,3 +1753,21 @@ fn statements_are_reader_verifiable_and_refuse_a_wrong_policy() {
     let statement: &Statement = doc.document();
     assert_eq!(statement.sequence, 1);
 }
+
+/// `incident update|resolve --id` take a slug, checked before it becomes a
+/// path: `..` or an absolute path never reads outside the issuer folder.
+#[test]
+fn incident_ids_are_slugs_before_they_are_paths() {
+    let (s, alice, _) = chain_fixture();
+    // A folder outside the issuer folder that looks like an incident.
+    s.write("outside/000001.json", "{}");
+    let key_args = alice.args();
+    for id in ["../outside", "/etc", "a/b", "..", "Outage"] {
+        for command in [&["incident", "update"][..], &["incident", "resolve"][..]] {
+            let mut args = command.to_vec();
+            args.extend(["--id", id, "--message", "m", "--dir", "org", "--at", T2]);
+            let args = argv(&args, &key_args);
+            s.run(&args).code(REFUSED).stderr_has("not a slug");
+        }
+    }
+}

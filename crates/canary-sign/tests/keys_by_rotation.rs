@@ -487,3 +487,37 @@ fn publish_refuses_a_site_with_rotations_beyond_the_folder() {
     says(&out, "beyond the folder");
     assert_unchanged(&s.path("site"), &site, "publish");
 }
+
+/// A published incident version is never replaced by an older one.
+#[test]
+fn publish_never_rolls_an_incident_back() {
+    let s = Scratch::new();
+    s.keygen("alice", None);
+    init(&s, &["alice"], 1);
+    statement(&s, T1, &["alice"]);
+    let incident = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend([
+            "--message",
+            "m",
+            "--dir",
+            "f",
+            "--key",
+            "keys/alice.key",
+            "--at",
+            T1,
+        ]);
+        s.run(&all).code(OK);
+    };
+    incident(&[
+        "incident", "new", "--id", "outage", "--title", "Outage", "--impact", "minor",
+    ]);
+    incident(&["incident", "update", "--id", "outage"]);
+    publish(&s, T1).code(OK);
+    std::fs::remove_file(s.path("f/incidents/outage/000002.json")).expect("remove version 2");
+    let site = snapshot(&s.path("site"));
+    let out = publish(&s, T1);
+    out.code(REFUSED);
+    says(&out, "roll it back");
+    assert_unchanged(&s.path("site"), &site, "publish");
+}

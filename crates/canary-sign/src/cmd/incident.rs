@@ -214,6 +214,13 @@ fn apply(edits: &Edits, record: &mut IncidentRecord) -> Result<()> {
 
 /// The next version of the latest record of `id`.
 fn next_version(folder: &IssuerFolder, id: &str) -> Result<(IncidentRecord, Digest)> {
+    // Checked before the id becomes a path: `..` or an absolute path would
+    // read folders outside the issuer folder.
+    if !is_slug(id) {
+        return Err(refuse!(
+            "incident id {id:?} is not a slug (lowercase letters and digits joined by hyphens)"
+        ));
+    }
     let latest = folder.latest_incident(id)?.ok_or_else(|| {
         refuse!("there is no incident {id:?} in {}", folder.dir.display())
             .hint("open it with `canary-sign incident new`")

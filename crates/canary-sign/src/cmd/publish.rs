@@ -247,6 +247,42 @@ fn check_existing(
             }
         }
     }
+    // A published incident version never goes back: the site must not hold
+    // a later version of a record than the folder publishes.
+    let incidents_root = out.join(layout::ARCHIVE_ROOT).join("incidents");
+    for file in files {
+        let Some(id) = file
+            .rel
+            .strip_prefix(&format!("{}/incidents/", layout::ARCHIVE_ROOT))
+            .and_then(|r| r.strip_suffix(".json"))
+            .filter(|id| !id.contains('/'))
+        else {
+            continue;
+        };
+        let ours = files
+            .iter()
+            .filter_map(|f| {
+                f.rel
+                    .strip_prefix(&format!("{}/incidents/{id}/", layout::ARCHIVE_ROOT))
+                    .and_then(layout::parse_numbered)
+            })
+            .max()
+            .unwrap_or(0);
+        let published = std::fs::read_dir(incidents_root.join(id))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| layout::parse_numbered(&e.file_name().to_string_lossy()))
+            .max()
+            .unwrap_or(0);
+        if published > ours {
+            return Err(refuse!(
+                "{} already publishes version {published} of incident {id:?}, newer than the \
+                 folder's {ours}; refusing to roll it back",
+                incidents_root.join(id).display()
+            ));
+        }
+    }
     for file in files.iter().filter(|f| f.immutable) {
         if let Ok(old) = std::fs::read(out.join(&file.rel))
             && old != file.bytes
