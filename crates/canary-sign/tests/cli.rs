@@ -1771,3 +1771,25 @@ fn incident_ids_are_slugs_before_they_are_paths() {
         }
     }
 }
+
+/// A final statement is warned about loudly and needs `--final`: every
+/// reader reports such a canary as tripped.
+#[test]
+fn a_final_statement_needs_final() {
+    let (s, alice, mut draft2) = chain_fixture();
+    draft2["final"] = Value::Bool(true);
+    s.write_json("final.json", &draft2);
+    s.run(&["lint", "final.json", "--dir", "org", "--at", T2])
+        .stderr_has("WARNING")
+        .stderr_has("TRIPPED")
+        .stderr_has("--final");
+    let before = snapshot(&s.path("org"));
+    sign(&s, "final.json", &alice, T2)
+        .code(REFUSED)
+        .stderr_has("TRIPPED")
+        .stderr_has("--final");
+    assert_unchanged(&s.path("org"), &before, "refused final statement");
+    sign_with(&s, "final.json", &alice, T2, &["--final"])
+        .code(OK)
+        .stderr_has("WARNING");
+}

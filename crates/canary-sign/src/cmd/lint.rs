@@ -133,6 +133,13 @@ pub fn run(args: &Args) -> Result<u8> {
         Ok(Input::Draft(PayloadType::Rotation)) => lint_draft::<KeyRotation>(folder, &bytes, now)?,
     };
     let name = args.file.display().to_string();
+    if crate::cmd::sign::is_final_statement(&bytes) {
+        note(&format!(
+            "WARNING: {}: {}; signing it needs --final",
+            escape(&name),
+            crate::cmd::sign::FINAL_WARNING
+        ));
+    }
     if problems.is_empty() {
         say(&format!("{}: ok", escape(&name)));
         return Ok(0);

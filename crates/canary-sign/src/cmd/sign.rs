@@ -49,6 +49,10 @@ pub struct Args {
     /// Readers' verifiers will report the canary as tripped.
     #[arg(long)]
     pub allow_statement_change: bool,
+    /// Sign a statement that says `"final": true`: the issuer announces no
+    /// further canary, and every reader reports the canary as tripped.
+    #[arg(long = "final")]
+    pub final_statement: bool,
     #[command(flatten)]
     pub at: AtArgs,
 }
@@ -452,11 +456,37 @@ fn report(what: &str, path: &Path, (progress, complete): (String, bool)) {
     }
 }
 
+/// What every reader makes of a final statement, for `lint` and `sign`.
+pub const FINAL_WARNING: &str = "this statement says \"final\": true: the issuer announces that \
+    no further canary will come, and every reader's verifier will report the canary as TRIPPED";
+
+/// True when `bytes` (a draft or an envelope) is a statement with
+/// `"final": true`.
+pub fn is_final_statement(bytes: &[u8]) -> bool {
+    match classify(bytes) {
+        Ok(Input::Envelope(env)) if env.payload_type() == PayloadType::Statement => {
+            parse_payload::<Statement>(env.payload()).is_ok_and(|s| s.is_final())
+        }
+        Ok(Input::Draft(PayloadType::Statement)) => {
+            parse_draft::<Statement>(bytes).is_ok_and(|s| s.is_final())
+        }
+        _ => false,
+    }
+}
+
 /// Runs the command.
 pub fn run(args: &Args) -> Result<u8> {
     let folder = args.dir.open()?;
     let bytes = std::fs::read(&args.input)
         .map_err(|e| fail!("cannot read {}: {e}", args.input.display()))?;
+    if is_final_statement(&bytes) {
+        if !args.final_statement {
+            return Err(refuse!("{FINAL_WARNING}; nothing was signed").hint(
+                "remove \"final\" from the draft, or sign with --final if this is the last canary",
+            ));
+        }
+        note(&format!("WARNING: {FINAL_WARNING}"));
+    }
     match classify(&bytes)? {
         Input::Envelope(env) => match env.payload_type() {
             PayloadType::Statement => cosign::<Statement>(&folder, env, args),
