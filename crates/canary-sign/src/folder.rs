@@ -116,6 +116,7 @@ impl IssuerFolder {
             }
         })?;
         let config = IssuerConfig::parse(&text).with_context(|| format!("{}", path.display()))?;
+        crate::fsutil::refuse_shared_folder(dir)?;
         let mut folder = IssuerFolder {
             dir: dir.to_path_buf(),
             config,

@@ -16,7 +16,7 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
 /// an existing file. For public files (documents, public keys).
 pub fn write_new_public(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = staged(path, bytes)?;
-    set_mode(tmp.path(), 0o644)?;
+    set_mode(&tmp, 0o644)?;
     persist_new(tmp, path)
 }
 
@@ -38,8 +38,10 @@ fn persist_new(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
 /// a new file or the old file's mode.
 pub fn write_atomic_public(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = staged(path, bytes)?;
-    let mode = mode_of(path).unwrap_or(0o644);
-    set_mode(tmp.path(), mode)?;
+    // The mode of the file replaced, never of what a symbolic link there
+    // points at.
+    let mode = own_mode_of(path).unwrap_or(0o644);
+    set_mode(&tmp, mode)?;
     tmp.persist(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     sync_parent(path)
@@ -74,15 +76,78 @@ fn sync_parent(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Sets the mode of a temporary file through its open handle (fchmod),
+/// never by path, which would follow a symbolic link swapped in meanwhile.
 #[cfg(unix)]
-fn set_mode(path: &Path, mode: u32) -> Result<()> {
+fn set_mode(tmp: &tempfile::NamedTempFile, mode: u32) -> Result<()> {
     use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .with_context(|| format!("cannot set the mode of {}", path.display()))
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("cannot set the mode of {}", tmp.path().display()))
 }
 
 #[cfg(not(unix))]
-fn set_mode(_path: &Path, _mode: u32) -> Result<()> {
+fn set_mode(_tmp: &tempfile::NamedTempFile, _mode: u32) -> Result<()> {
+    Ok(())
+}
+
+/// The permission bits of the file at `path` itself (a symbolic link gives
+/// none), if it exists.
+#[cfg(unix)]
+fn own_mode_of(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::symlink_metadata(path)
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.permissions().mode() & 0o7777)
+}
+
+#[cfg(not(unix))]
+fn own_mode_of(_path: &Path) -> Option<u32> {
+    None
+}
+
+/// Refuses a folder other users can write to, unless it has the sticky bit
+/// (ssh's StrictModes rule): another local user could swap files in it.
+#[cfg(unix)]
+pub fn refuse_shared_folder(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    if let Ok(meta) = std::fs::metadata(dir) {
+        let mode = meta.permissions().mode();
+        if meta.is_dir() && mode & 0o002 != 0 && mode & 0o1000 == 0 {
+            anyhow::bail!(
+                "{} can be written by every user (mode {:o}) and has no sticky bit: another \
+                 user could swap files in it; make it private (chmod o-w) or sticky (chmod +t)",
+                dir.display(),
+                mode & 0o7777
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+pub fn refuse_shared_folder(_dir: &Path) -> Result<()> {
+    Ok(())
+}
+
+/// Refuses `rel` (a path inside `root`) when a folder on the way there is a
+/// symbolic link: writes go inside `root`, never where a link points.
+pub fn refuse_linked_folders(root: &Path, rel: &Path) -> Result<()> {
+    let mut at = root.to_path_buf();
+    let parts: Vec<_> = rel.components().collect();
+    for part in parts.iter().take(parts.len().saturating_sub(1)) {
+        at.push(part);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => anyhow::bail!(
+                "{} is a symbolic link: publish writes only inside {}, never where a link points",
+                at.display(),
+                root.display()
+            ),
+            Ok(_) => refuse_shared_folder(&at)?,
+            Err(_) => break,
+        }
+    }
     Ok(())
 }
 

@@ -521,3 +521,85 @@ fn publish_never_rolls_an_incident_back() {
     says(&out, "roll it back");
     assert_unchanged(&s.path("site"), &site, "publish");
 }
+
+// --------------------------------------- write only where asked
+
+/// `publish --out DIR` never writes outside `DIR`: a symbolic link to a
+/// folder elsewhere is refused, and nothing is written there.
+#[cfg(unix)]
+#[test]
+fn publish_refuses_a_linked_folder_inside_the_output() {
+    let s = Scratch::new();
+    s.keygen("alice", None);
+    init(&s, &["alice"], 1);
+    statement(&s, T1, &["alice"]);
+    std::fs::create_dir_all(s.path("site")).expect("site");
+    std::fs::create_dir_all(s.path("elsewhere")).expect("elsewhere");
+    std::os::unix::fs::symlink(s.path("elsewhere"), s.path("site/.well-known")).expect("link");
+    let out = publish(&s, T1);
+    out.code(REFUSED);
+    says(&out, "symbolic link");
+    assert!(
+        std::fs::read_dir(s.path("elsewhere"))
+            .expect("elsewhere")
+            .next()
+            .is_none(),
+        "nothing was written where the link points"
+    );
+    assert!(!s.exists("site/index.html"), "nothing was written at all");
+}
+
+/// A file replaced through a symbolic link never gets the link target's
+/// mode: the new file is 0644 whatever the target's mode.
+#[cfg(unix)]
+#[test]
+fn a_replaced_symbolic_link_never_passes_its_targets_mode() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let s = Scratch::new();
+    s.keygen("alice", None);
+    init(&s, &["alice"], 1);
+    statement(&s, T1, &["alice"]);
+    std::fs::create_dir_all(s.path("site")).expect("site");
+    s.write("secret.txt", "private");
+    std::fs::set_permissions(s.path("secret.txt"), std::fs::Permissions::from_mode(0o600))
+        .expect("chmod");
+    std::os::unix::fs::symlink(s.path("secret.txt"), s.path("site/index.html")).expect("link");
+    publish(&s, T1).code(OK);
+    let meta = std::fs::symlink_metadata(s.path("site/index.html")).expect("index.html");
+    assert!(meta.is_file(), "the link was replaced by a file");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o644);
+    assert_eq!(
+        s.read_string("secret.txt"),
+        "private",
+        "the target is untouched"
+    );
+}
+
+/// An output or issuer folder every user can write to, without the sticky
+/// bit, is refused (another local user could swap files in it).
+#[cfg(unix)]
+#[test]
+fn folders_every_user_can_write_are_refused_unless_sticky() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let s = Scratch::new();
+    s.keygen("alice", None);
+    init(&s, &["alice"], 1);
+    statement(&s, T1, &["alice"]);
+    std::fs::create_dir_all(s.path("site")).expect("site");
+    let chmod = |p: &str, mode: u32| {
+        std::fs::set_permissions(s.path(p), std::fs::Permissions::from_mode(mode)).expect("chmod");
+    };
+    chmod("site", 0o777);
+    let out = publish(&s, T1);
+    out.code(REFUSED);
+    says(&out, "sticky");
+    assert!(!s.exists("site/index.html"));
+    chmod("site", 0o1777);
+    publish(&s, T1).code(OK);
+    chmod("site", 0o755);
+    chmod("f", 0o777);
+    let out = s.run(&["due", "--dir", "f", "--at", T1]);
+    assert_ne!(out.code, Some(OK), "{}", out.stderr);
+    says(&out, "sticky");
+    chmod("f", 0o755);
+}

@@ -296,6 +296,17 @@ fn check_existing(
     Ok(())
 }
 
+/// Refuses an output folder other users can write to (without the sticky
+/// bit), and any folder on the way to `rels` that is a symbolic link: every
+/// write stays inside `out`.
+fn check_output_folders<'a>(out: &Path, rels: impl Iterator<Item = &'a Path>) -> Result<()> {
+    crate::fsutil::refuse_shared_folder(out).map_err(crate::error::Failure::refused)?;
+    for rel in rels {
+        crate::fsutil::refuse_linked_folders(out, rel).map_err(crate::error::Failure::refused)?;
+    }
+    Ok(())
+}
+
 /// One file of the site.
 struct Output {
     /// Path relative to the site root.
@@ -329,6 +340,16 @@ pub fn run(args: &Args) -> Result<u8> {
     let now = args.at.now()?;
     // A publish killed half-way may have left temporary files: they go
     // before anything else, so none stays where a web server serves it.
+    check_output_folders(
+        &args.out,
+        [
+            ".well-known/canary/statements/x",
+            ".well-known/canary/rotations/x",
+            ".well-known/canary/incidents/x",
+        ]
+        .iter()
+        .map(Path::new),
+    )?;
     crate::fsutil::remove_leftovers(&args.out, false)?;
     crate::fsutil::remove_leftovers(&args.out.join(".well-known"), true)?;
     let chain = folder.chain()?;
@@ -444,6 +465,7 @@ pub fn run(args: &Args) -> Result<u8> {
     // Everything is checked before the first byte is written.
     check_as_reader(&files, chain, now)?;
     check_existing(&args.out, &files, &s, latest.verified.digest(), &policy)?;
+    check_output_folders(&args.out, files.iter().map(|f| Path::new(&f.rel)))?;
     for file in write_order(&args.out, &files, chain, &latest.bytes) {
         write_atomic_public(&args.out.join(&file.rel), &file.bytes)?;
     }
