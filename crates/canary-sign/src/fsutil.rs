@@ -193,3 +193,27 @@ pub fn remove_leftovers(dir: &Path, recursive: bool) -> Result<()> {
     }
     Ok(())
 }
+
+/// Takes the issuer folder's lock (an advisory lock on its `canary.toml`,
+/// which every issuer folder has and no command replaces), waiting for
+/// another `canary-sign` that holds it; released when the file is dropped.
+pub fn lock_folder(dir: &Path) -> Result<std::fs::File> {
+    let path = dir.join("canary.toml");
+    let file = std::fs::File::open(&path)
+        .with_context(|| format!("cannot open {} to lock the folder", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => return Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            crate::common::note(&format!(
+                "waiting for another canary-sign to finish in {}",
+                dir.display()
+            ));
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+        }
+    }
+    file.lock()
+        .with_context(|| format!("cannot lock {}", path.display()))?;
+    Ok(file)
+}

@@ -603,3 +603,50 @@ fn folders_every_user_can_write_are_refused_unless_sticky() {
     says(&out, "sticky");
     chmod("f", 0o755);
 }
+
+/// Co-signers at the same moment never lose each other's signatures: the
+/// read-add-write of co-signing in place holds the folder's lock.
+#[test]
+fn simultaneous_cosigners_all_keep_their_signature() {
+    let keys = ["alice", "bob", "carol", "dave"];
+    for round in 0..6 {
+        let s = Scratch::new();
+        for k in keys {
+            s.keygen(k, None);
+        }
+        init(&s, &keys, 4);
+        let file = statement(&s, T1, &["alice"]);
+        let children: Vec<_> = ["bob", "carol", "dave"]
+            .iter()
+            .map(|k| {
+                Command::new(env!("CARGO_BIN_EXE_canary-sign"))
+                    .current_dir(s.root())
+                    .args([
+                        "sign",
+                        &file,
+                        "--dir",
+                        "f",
+                        "--key",
+                        &format!("keys/{k}.key"),
+                        "--at",
+                        T1,
+                    ])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("canary-sign starts")
+            })
+            .collect();
+        for mut c in children {
+            assert!(c.wait().expect("wait").success(), "round {round}");
+        }
+        let envelope: serde_json::Value =
+            serde_json::from_str(&s.read_string(&file)).expect("an envelope");
+        assert_eq!(
+            envelope["signatures"].as_array().map(Vec::len),
+            Some(4),
+            "round {round}: a signature was lost: {envelope}"
+        );
+    }
+}

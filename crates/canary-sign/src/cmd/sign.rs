@@ -479,6 +479,20 @@ pub fn run(args: &Args) -> Result<u8> {
     let folder = args.dir.open()?;
     let bytes = std::fs::read(&args.input)
         .map_err(|e| fail!("cannot read {}: {e}", args.input.display()))?;
+    // Co-signing in place: read, add and write under the folder's lock, so
+    // co-signers at the same moment never lose each other's signatures.
+    let in_place = args.out.is_none() && matches!(classify(&bytes), Ok(Input::Envelope(_)));
+    let _lock = if in_place {
+        Some(crate::fsutil::lock_folder(&folder.dir)?)
+    } else {
+        None
+    };
+    let bytes = if in_place {
+        std::fs::read(&args.input)
+            .map_err(|e| fail!("cannot read {}: {e}", args.input.display()))?
+    } else {
+        bytes
+    };
     if is_final_statement(&bytes) {
         if !args.final_statement {
             return Err(refuse!("{FINAL_WARNING}; nothing was signed").hint(
