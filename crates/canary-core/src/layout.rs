@@ -23,6 +23,20 @@ pub const STATEMENT_CAP: u64 = 256 * 1024;
 /// Largest incident record or rotation envelope a reader accepts (DESIGN §7).
 pub const DOCUMENT_CAP: u64 = 1024 * 1024;
 
+/// The most bytes a reader accepts for an envelope of `payload_type`.
+#[must_use]
+pub fn cap_for(payload_type: crate::envelope::PayloadType) -> u64 {
+    match payload_type {
+        crate::envelope::PayloadType::Statement => STATEMENT_CAP,
+        _ => DOCUMENT_CAP,
+    }
+}
+
+/// About how many bytes one more signature adds to an envelope (a key id of
+/// 64 hex digits, a signature of 88 base64 characters, and the JSON around
+/// them), for estimating the size of an envelope still being co-signed.
+pub const SIGNATURE_BYTES: u64 = 180;
+
 /// One document of an archive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ArchivePath<'a> {

@@ -289,3 +289,41 @@ pub fn rotation(
     }
     Ok(problems)
 }
+
+/// The size of an envelope of `payload_type` once it holds `signatures`
+/// signatures, estimated from its payload length (base64, the JSON around
+/// it, the signatures).
+pub fn envelope_size(payload_len: usize, signatures: usize) -> u64 {
+    let base64 = (payload_len as u64).div_ceil(3) * 4;
+    base64 + 120 + signatures as u64 * canary_core::layout::SIGNATURE_BYTES
+}
+
+/// A problem when an envelope of `size` bytes is more than readers accept
+/// for `payload_type` (DESIGN §7: statements 256 KiB, others 1 MiB); a
+/// warning (the second value) from 80% of it.
+pub fn size_problem(
+    payload_type: canary_core::PayloadType,
+    size: u64,
+) -> (Option<FieldError>, Option<String>) {
+    let cap = canary_core::layout::cap_for(payload_type);
+    if size > cap {
+        let p = problem(
+            "(size)",
+            format!(
+                "the signed envelope is about {size} bytes, more than the {cap} readers accept: \
+                 every verifier would refuse it"
+            ),
+        );
+        return (Some(p), None);
+    }
+    if size * 5 > cap * 4 {
+        return (
+            None,
+            Some(format!(
+                "the signed envelope is about {size} bytes, {}% of the {cap} readers accept",
+                size * 100 / cap
+            )),
+        );
+    }
+    (None, None)
+}

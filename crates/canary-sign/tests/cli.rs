@@ -1793,3 +1793,31 @@ fn a_final_statement_needs_final() {
         .code(OK)
         .stderr_has("WARNING");
 }
+
+/// Documents readers would refuse for their size are refused before
+/// signing; `lint` warns from 80% of the cap.
+#[test]
+fn documents_over_the_readers_cap_are_refused() {
+    let (s, alice, draft2) = chain_fixture();
+    let with_notes = |n: usize| {
+        let mut d = draft2.clone();
+        d["notes"] = Value::String("n".repeat(n));
+        d
+    };
+    // About 215 KiB once signed: over 80% of 256 KiB, a warning only.
+    s.write_json("big.json", &with_notes(162_000));
+    s.run(&["lint", "big.json", "--dir", "org", "--at", T2])
+        .code(OK)
+        .stderr_has("warning")
+        .stderr_has("% of the 262144");
+    // Over 256 KiB once signed: refused by lint and by sign.
+    s.write_json("huge.json", &with_notes(200_000));
+    s.run(&["lint", "huge.json", "--dir", "org", "--at", T2])
+        .code(REFUSED)
+        .stdout_has("more than the 262144");
+    let before = snapshot(&s.path("org"));
+    sign(&s, "huge.json", &alice, T2)
+        .code(REFUSED)
+        .stderr_has("more than the 262144");
+    assert_unchanged(&s.path("org"), &before, "refused oversize statement");
+}

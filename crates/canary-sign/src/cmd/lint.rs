@@ -104,6 +104,19 @@ fn lint_envelope<T: Signable>(
     Ok(problems)
 }
 
+/// The length of the canonical payload a draft of type `t` signs into.
+fn draft_payload_len(t: PayloadType, bytes: &[u8]) -> Option<usize> {
+    fn len<T: canary_core::Payload>(bytes: &[u8]) -> Option<usize> {
+        let doc: T = canary_core::parse_draft(bytes).ok()?;
+        canary_core::to_payload(&doc).ok().map(|p| p.len())
+    }
+    match t {
+        PayloadType::Statement => len::<Statement>(bytes),
+        PayloadType::Incident => len::<IncidentRecord>(bytes),
+        PayloadType::Rotation => len::<KeyRotation>(bytes),
+    }
+}
+
 /// Runs the command.
 pub fn run(args: &Args) -> Result<u8> {
     let now = args.at.now()?;
@@ -133,6 +146,28 @@ pub fn run(args: &Args) -> Result<u8> {
         Ok(Input::Draft(PayloadType::Rotation)) => lint_draft::<KeyRotation>(folder, &bytes, now)?,
     };
     let name = args.file.display().to_string();
+    let mut problems = problems;
+    // Too large for readers: refused; close to it: warned.
+    let signers = folder
+        .and_then(|f| f.policy().ok())
+        .map_or(1, |p| p.keys().len());
+    let sized = match classify(&bytes) {
+        Ok(Input::Envelope(env)) => Some((
+            env.payload_type(),
+            crate::checks::envelope_size(env.payload().len(), signers.max(env.signatures().len())),
+        )),
+        Ok(Input::Draft(t)) => {
+            draft_payload_len(t, &bytes).map(|len| (t, crate::checks::envelope_size(len, signers)))
+        }
+        Err(_) => None,
+    };
+    if let Some((t, size)) = sized {
+        match crate::checks::size_problem(t, size) {
+            (Some(p), _) => problems.push(p),
+            (None, Some(w)) => note(&format!("warning: {}: {w}", escape(&name))),
+            (None, None) => {}
+        }
+    }
     if crate::cmd::sign::is_final_statement(&bytes) {
         note(&format!(
             "WARNING: {}: {}; signing it needs --final",

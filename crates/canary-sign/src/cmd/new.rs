@@ -83,7 +83,21 @@ pub fn run(args: &Args) -> Result<u8> {
         notes: None,
         is_final: None,
     };
-    to_payload(&draft).map_err(|e| fail!("canary.toml does not make a valid statement: {e}"))?;
+    let payload = to_payload(&draft)
+        .map_err(|e| fail!("canary.toml does not make a valid statement: {e}"))?;
+    // Every incident ever published stays listed: warn well before the
+    // statement outgrows what readers accept.
+    let keys = folder.policy().map_or(1, |p| p.keys().len());
+    let size = crate::checks::envelope_size(payload.len(), keys);
+    let cap = canary_core::layout::STATEMENT_CAP;
+    if size * 2 > cap {
+        note(&format!(
+            "warning: the signed statement will be about {size} bytes, {}% of the {cap} readers \
+             accept; every incident record ever published stays listed (about 175 bytes each), \
+             so shorten promises or notes before it grows further",
+            size * 100 / cap
+        ));
+    }
     // Escaped like every output: the draft reads back as the same document.
     let mut json = escape_json(&serde_json::to_string_pretty(&draft).map_err(|e| fail!("{e}"))?);
     json.push('\n');

@@ -60,6 +60,14 @@ fn read_verified<T: canary_core::Payload + canary_core::HasIssuer>(
     chain: &TrustChain,
 ) -> Result<Signed<T>> {
     let bytes = std::fs::read(path).map_err(|e| fail!("cannot read {}: {e}", path.display()))?;
+    let cap = layout::cap_for(T::PAYLOAD_TYPE);
+    if bytes.len() as u64 > cap {
+        return Err(refuse!(
+            "{} is {} bytes, more than the {cap} readers accept: every verifier would refuse it",
+            path.display(),
+            bytes.len()
+        ));
+    }
     let verified = chain.verify::<T>(&bytes).map_err(|findings| {
         refuse!(
             "{} does not verify with the trust policy of canary.toml: {}",

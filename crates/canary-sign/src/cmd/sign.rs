@@ -420,6 +420,14 @@ fn checked_output<T: Signable>(
     key: &canary_core::SigningKey,
 ) -> Result<Vec<u8>> {
     let mut bytes = envelope.to_json();
+    // The envelope with every signature it needs must stay within what
+    // readers accept; nothing is written otherwise.
+    let needed = policy.keys().len().max(envelope.signatures().len());
+    let size = checks::envelope_size(envelope.payload().len(), needed);
+    if let (Some(p), _) = checks::size_problem(T::PAYLOAD_TYPE, size) {
+        return Err(refuse!("{}; nothing was written", p.reason)
+            .hint("shorten the document (notes, promises, incident texts)"));
+    }
     let id = key.public_key().id();
     let by_panic_key = |findings: &[canary_core::Finding]| {
         findings
