@@ -1821,3 +1821,47 @@ fn documents_over_the_readers_cap_are_refused() {
         .stderr_has("more than the 262144");
     assert_unchanged(&s.path("org"), &before, "refused oversize statement");
 }
+
+/// A passphrase file must be a regular file of a sane size (or
+/// `/dev/stdin`, named as such): a FIFO would hang, a huge file be read
+/// whole.
+#[cfg(unix)]
+#[test]
+fn passphrase_files_are_regular_and_bounded() {
+    let s = Scratch::new();
+    let alice = s.keygen("alice", Some(PASS));
+    init(&s, &[&alice], 1);
+    s.write_json("draft1.json", &new_draft(&s, T1));
+    let key = alice.key.clone();
+    let try_with = |pass: &str| {
+        s.run(&[
+            "sign",
+            "draft1.json",
+            "--dir",
+            "org",
+            "--key",
+            &key,
+            "--passphrase-file",
+            pass,
+            "--at",
+            T1,
+        ])
+    };
+    let fifo = s.path("pass.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    try_with("pass.fifo")
+        .code(ERROR)
+        .stderr_has("not a regular file");
+    std::fs::create_dir_all(s.path("pass.dir")).expect("folder");
+    try_with("pass.dir")
+        .code(ERROR)
+        .stderr_has("not a regular file");
+    s.write("huge.pass", "x".repeat(100_000));
+    try_with("huge.pass").code(ERROR).stderr_has("more than");
+    // The right file still works.
+    try_with(alice.pass.as_deref().expect("a passphrase file")).code(OK);
+}
