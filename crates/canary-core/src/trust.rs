@@ -241,7 +241,14 @@ impl TrustChain {
             };
             match verify_document::<T>(bytes, policy) {
                 Ok(mut v) => {
-                    if self.policies.len() > 1 {
+                    // Only when another policy names a panic key this one
+                    // does not: the envelope is parsed again for it.
+                    let more_panic_keys = self.policies.iter().any(|p| {
+                        p.panic_keys()
+                            .keys()
+                            .any(|k| !policy.panic_keys().contains_key(k))
+                    });
+                    if more_panic_keys {
                         let others = self.panic_signers(bytes);
                         v.add_panic_signers(
                             others

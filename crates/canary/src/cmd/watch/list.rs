@@ -93,25 +93,24 @@ pub fn load_jobs(args: &Args, now: Timestamp) -> Result<Vec<Listed>> {
     }
     let base = args.list.parent().unwrap_or(Path::new("."));
     let mut listed: Vec<Listed> = Vec::new();
+    // One issuer, one state: two entries that resolve to one state file
+    // would race on it (and a lagging one would read as a rollback). Each
+    // state file's first entry, by the file's name.
+    let mut slots: std::collections::HashMap<PathBuf, String> = std::collections::HashMap::new();
     for entry in &list.issuer {
         let job = entry_job(args, now, base, &list.defaults, entry).and_then(|job| {
-            // One issuer, one state: two entries that resolve to one state
-            // file would race on it (and a lagging one would read as a
-            // rollback).
-            let slot = |issuer: &str| crate::state::file_for(Path::new(""), issuer);
-            let other = listed
-                .iter()
-                .flatten()
-                .find(|j| slot(j.policy.issuer()) == slot(job.policy.issuer()));
-            match other {
-                Some(other) => Err(format!(
-                    "{:?} verifies the canary of {:?} as {:?} does: list the second source \
+            let slot = crate::state::file_for(Path::new(""), job.policy.issuer());
+            match slots.get(&slot) {
+                Some(first) => Err(format!(
+                    "{:?} verifies the canary of {:?} as {first:?} does: list the second source \
                      under mirrors = [...] of the first",
                     entry.name,
                     job.policy.issuer(),
-                    other.name
                 )),
-                None => Ok(job),
+                None => {
+                    slots.insert(slot, entry.name.clone());
+                    Ok(job)
+                }
             }
         });
         listed.push(job.map_err(|problem| (entry.name.clone(), problem)));
