@@ -78,7 +78,7 @@ pub use history::{
 };
 pub use keys::{KeyError, KeyId, PublicKey, SigningKey};
 pub use layout::{Archive, ArchivePath};
-pub use policy::{PolicyError, TrustPolicy};
+pub use policy::{PolicyError, TrustChange, TrustPolicy};
 pub use sanitize::{Target, is_unsafe, sanitize};
 pub use time::{TimeError, Timestamp, format_duration, parse_duration};
 pub use trust::{FollowError, MAX_ROTATIONS, RememberedTrust, TrustChain};

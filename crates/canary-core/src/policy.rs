@@ -24,6 +24,40 @@ pub struct TrustPolicy {
     max_age: Option<TimeDelta>,
 }
 
+/// What a key rotation changes (DESIGN §3.5), from
+/// [`TrustPolicy::change_to`]: keys in key-id order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustChange {
+    /// The version rotated from.
+    pub from_version: u64,
+    /// The version rotated to.
+    pub to_version: u64,
+    /// Signing keys the rotation adds.
+    pub added: Vec<PublicKey>,
+    /// Signing keys the rotation removes.
+    pub removed: Vec<PublicKey>,
+    /// Signing keys in both.
+    pub kept: Vec<PublicKey>,
+    /// Signatures the old key set needed.
+    pub old_threshold: u64,
+    /// Signatures the new key set needs.
+    pub new_threshold: u64,
+    /// Distinct keys in the new key set.
+    pub new_key_count: usize,
+    /// Panic keys the rotation adds.
+    pub panic_added: Vec<PublicKey>,
+    /// Panic keys the rotation removes.
+    pub panic_removed: Vec<PublicKey>,
+}
+
+impl TrustChange {
+    /// True when the new key set needs fewer signatures than the old one.
+    #[must_use]
+    pub fn lowers_threshold(&self) -> bool {
+        self.new_threshold < self.old_threshold
+    }
+}
+
 /// Why a trust policy is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
@@ -199,6 +233,37 @@ impl TrustPolicy {
         Ok(next)
     }
 
+    /// What changes from this policy to `next` (normally
+    /// [`TrustPolicy::rotated`] by a rotation): keys added, removed and
+    /// kept, the old and new thresholds, panic keys added and removed. For
+    /// showing a rotation to whoever signs or reads it; nothing is checked.
+    #[must_use]
+    pub fn change_to(&self, next: &TrustPolicy) -> TrustChange {
+        let only = |a: &BTreeMap<KeyId, PublicKey>, b: &BTreeMap<KeyId, PublicKey>| {
+            a.iter()
+                .filter(|(id, _)| !b.contains_key(id))
+                .map(|(_, k)| *k)
+                .collect::<Vec<_>>()
+        };
+        TrustChange {
+            from_version: self.version,
+            to_version: next.version,
+            added: only(&next.keys, &self.keys),
+            removed: only(&self.keys, &next.keys),
+            kept: self
+                .keys
+                .iter()
+                .filter(|(id, _)| next.keys.contains_key(id))
+                .map(|(_, k)| *k)
+                .collect(),
+            old_threshold: self.threshold as u64,
+            new_threshold: next.threshold as u64,
+            new_key_count: next.keys.len(),
+            panic_added: only(&next.panic_keys, &self.panic_keys),
+            panic_removed: only(&self.panic_keys, &next.panic_keys),
+        }
+    }
+
     /// The same policy with threshold `threshold` (at least 1, at most the
     /// number of keys): what a document still being co-signed is read with.
     #[must_use]
@@ -312,6 +377,40 @@ mod tests {
         assert_eq!(p.panic_keys().len(), 1);
         assert_eq!(p.max_age(), Some(TimeDelta::days(120)));
         assert_eq!(TrustPolicy::from_toml(&p.to_toml()), Ok(p));
+    }
+
+    #[test]
+    fn change_to_names_every_difference() {
+        let before =
+            TrustPolicy::new("example.org", 1, 2, [pk(1), pk(2)], [pk(5)]).expect("policy");
+        let rotation = KeyRotation {
+            issuer: "example.org".into(),
+            version: 2,
+            threshold: 1,
+            keys: vec![pk(3), pk(1)],
+            panic_keys: Some(vec![pk(6)]),
+            issued_at: "2026-01-01T00:00:00Z".parse().expect("time"),
+        };
+        let change = before.change_to(&before.rotated(&rotation).expect("valid"));
+        assert_eq!((change.from_version, change.to_version), (1, 2));
+        assert_eq!(change.added, vec![pk(3)]);
+        assert_eq!(change.removed, vec![pk(2)]);
+        assert_eq!(change.kept, vec![pk(1)]);
+        assert_eq!((change.old_threshold, change.new_threshold), (2, 1));
+        assert_eq!(change.new_key_count, 2);
+        assert_eq!(change.panic_added, vec![pk(6)]);
+        assert_eq!(change.panic_removed, vec![pk(5)]);
+        assert!(change.lowers_threshold());
+        let same = KeyRotation {
+            threshold: 2,
+            keys: vec![pk(2), pk(1)],
+            panic_keys: Some(vec![pk(5)]),
+            ..rotation
+        };
+        let none = before.change_to(&before.rotated(&same).expect("valid"));
+        assert!(none.added.is_empty() && none.removed.is_empty());
+        assert!(none.panic_added.is_empty() && none.panic_removed.is_empty());
+        assert!(!none.lowers_threshold());
     }
 
     #[test]

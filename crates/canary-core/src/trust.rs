@@ -283,6 +283,36 @@ impl TrustChain {
         Err(findings)
     }
 
+    /// A document signed by a panic key of any policy of the chain, with
+    /// or without the threshold of signing keys: what a maintainer under
+    /// duress signs alone. The envelope, the canonical payload and the
+    /// issuer are checked as for any document; the panic keys are its
+    /// [`Verified::panic_signers`] and it has no signers. Every reader
+    /// reports it as tripped (DESIGN §5 step 10), so it is shown as
+    /// tripped, never as a valid canary.
+    pub fn verify_by_panic_key<T: Payload + HasIssuer>(
+        &self,
+        bytes: &[u8],
+    ) -> Result<Verified<T>, Vec<Finding>> {
+        let current = self.current();
+        let panic_keys: BTreeMap<KeyId, PublicKey> = self
+            .policies
+            .iter()
+            .flat_map(|p| p.panic_keys().iter().map(|(id, k)| (*id, *k)))
+            .collect();
+        let Ok(policy) = TrustPolicy::new(
+            current.issuer(),
+            current.version(),
+            1,
+            panic_keys.into_values(),
+            [],
+        ) else {
+            // No panic key anywhere in the chain.
+            return Err(vec![Finding::BadSignature { threshold: 1 }]);
+        };
+        verify_document::<T>(bytes, &policy).map(Verified::signed_by_panic_keys)
+    }
+
     /// The panic keys of any policy of the chain with a valid signature in
     /// the envelope `bytes` (none when it does not parse).
     #[must_use]

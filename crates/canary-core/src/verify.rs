@@ -483,6 +483,14 @@ impl<T> Verified<T> {
         self.panic_signers.sort();
         self.panic_signers.dedup();
     }
+
+    /// The same document with its signers counted as panic signers: it
+    /// was verified under a policy of panic keys only.
+    pub(crate) fn signed_by_panic_keys(mut self) -> Self {
+        let signers = std::mem::take(&mut self.signers);
+        self.add_panic_signers(signers);
+        self
+    }
 }
 
 /// A verified statement.

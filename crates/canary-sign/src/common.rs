@@ -20,6 +20,10 @@ pub struct KeyArgs {
     /// prompting (use /dev/stdin to pipe it).
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
+    /// Sign without asking for confirmation on the terminal (the summary of
+    /// what is signed is still printed). Without a terminal nothing is asked.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 /// Sign a new document, or only print its draft.
@@ -39,6 +43,10 @@ pub struct DraftOrSign {
     /// or standard output with --draft).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Sign without asking for confirmation on the terminal (the summary of
+    /// what is signed is still printed).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 /// The `--at` option.
@@ -97,9 +105,11 @@ impl DirArgs {
     }
 }
 
-/// Loads and unlocks a secret key, asking for the passphrase only if needed.
-pub fn load_key(args: &KeyArgs) -> Result<SigningKey> {
-    let file = KeyFile::read(&args.key).map_err(|e| {
+/// Reads a secret key file without unlocking it: its public key is known
+/// before any passphrase is asked, so every check that needs only the
+/// public key runs first.
+pub fn open_key(args: &KeyArgs) -> Result<KeyFile> {
+    KeyFile::read(&args.key).map_err(|e| {
         let hint = match e.downcast_ref::<KeyFileError>() {
             Some(KeyFileError::Permissions { path, .. }) => Some(format!("run `chmod 600 {path}`")),
             _ => None,
@@ -109,11 +119,26 @@ pub fn load_key(args: &KeyArgs) -> Result<SigningKey> {
             Some(h) => f.hint(h),
             None => f,
         }
-    })?;
+    })
+}
+
+/// Unlocks a key file opened by [`open_key`], asking for the passphrase
+/// (naming the key) only if it is encrypted.
+pub fn unlock_key(file: &KeyFile, args: &KeyArgs) -> Result<SigningKey> {
     let pass = if file.is_encrypted() {
+        let name = args
+            .key
+            .file_name()
+            .map_or_else(|| args.key.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let prompt = format!(
+            "Passphrase for {} ({}): ",
+            escape(&name),
+            file.public_key().id().short()
+        );
         Some(crate::passphrase::read(
             args.passphrase_file.as_deref(),
             false,
+            &prompt,
         )?)
     } else {
         None
@@ -126,14 +151,14 @@ pub fn load_key(args: &KeyArgs) -> Result<SigningKey> {
 /// Refuses a key that may not sign the document.
 pub fn require_trusted(
     policy: &canary_core::TrustPolicy,
-    key: &SigningKey,
+    key: &canary_core::PublicKey,
     path: &Path,
     folder: &IssuerFolder,
 ) -> Result<()> {
-    if policy.keys().contains_key(&key.public_key().id()) {
+    if policy.keys().contains_key(&key.id()) {
         return Ok(());
     }
-    if policy.panic_keys().contains_key(&key.public_key().id()) {
+    if policy.panic_keys().contains_key(&key.id()) {
         note(
             "warning: signing with a PANIC key: every verifier will report this document's \
              canary as tripped (exit 5)",
@@ -143,7 +168,7 @@ pub fn require_trusted(
     Err(refuse!(
         "the key in {} ({}) is not one of the signing keys of {} (trust version {})",
         path.display(),
-        key.public_key(),
+        key,
         folder.dir.display(),
         policy.version()
     )

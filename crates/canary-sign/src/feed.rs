@@ -20,7 +20,7 @@ fn link(href: String) -> Link {
     l
 }
 
-fn statement_entry(issuer: &str, base: &str, s: &Statement) -> Entry {
+fn statement_entry(issuer: &str, base: &str, s: &Statement, tripped: &[String]) -> Entry {
     let mut e = Entry::default();
     e.set_id(format!(
         "urn:canary:{}:statement:{}",
@@ -28,13 +28,21 @@ fn statement_entry(issuer: &str, base: &str, s: &Statement) -> Entry {
         s.sequence
     ));
     e.set_title(Text::plain(format!(
-        "Warrant canary {} of {}",
+        "{}Warrant canary {} of {}",
+        if tripped.is_empty() { "" } else { "TRIPPED: " },
         s.sequence,
         escape(issuer)
     )));
     e.set_updated(time(s.issued_at));
     e.set_published(Some(time(s.issued_at)));
-    let mut body = format!("As of {}:\n", s.issued_at);
+    let mut body = String::new();
+    if !tripped.is_empty() {
+        body.push_str("TRIPPED: every reader's verifier reports this canary as tripped:\n");
+        for reason in tripped {
+            body.push_str(&format!("- {}\n", escape(reason)));
+        }
+    }
+    body.push_str(&format!("As of {}:\n", s.issued_at));
     for item in &s.statements {
         body.push_str(&format!("* {}\n", escape(&item.text)));
     }
@@ -98,7 +106,15 @@ pub fn render(site: &Site, statements: &[Statement], base: &str) -> String {
     let base = &escape(base);
     let mut entries: Vec<Entry> = statements
         .iter()
-        .map(|s| statement_entry(&site.issuer, base, s))
+        .map(|s| {
+            // The latest statement carries what readers make of it.
+            let tripped: &[String] = if s.sequence == site.canary.statement.sequence {
+                &site.canary.tripped
+            } else {
+                &[]
+            };
+            statement_entry(&site.issuer, base, s, tripped)
+        })
         .chain(
             site.incident_versions
                 .iter()

@@ -90,7 +90,13 @@ fn header(site: &Site, name: &str) -> Markup {
                         }
                     }
                 }
-                @if site.canary.statement.is_final() {
+                @if site.canary.is_tripped() {
+                    p.final-top {
+                        strong { "Warrant canary tripped." }
+                        " Every reader's verifier reports the canary of " (name) " as tripped: "
+                        a href="#canary-heading" { "see why" } "."
+                    }
+                } @else if site.canary.statement.is_final() {
                     p.final-top {
                         strong { "Final warrant canary." }
                         " " (name) " has announced that no further canary will be published."
@@ -145,6 +151,23 @@ fn canary(site: &Site, name: &str) -> Markup {
         section.block #canary aria-labelledby="canary-heading" {
             h2 #canary-heading { "Warrant canary" }
             .card.canary {
+                @if c.is_tripped() {
+                    .callout.tone-critical {
+                        p.callout-title { strong { "This canary is tripped." } }
+                        p { "Every reader's verifier reports it as tripped, for these reasons:" }
+                        ul {
+                            @for reason in &c.tripped {
+                                li { (text(reason)) }
+                            }
+                        }
+                        @if !c.panic_signers.is_empty() {
+                            p {
+                                "It is signed with a panic key: the issuer signals duress or compromise. "
+                                "Do not rely on the promises below."
+                            }
+                        }
+                    }
+                }
                 @if s.is_final() {
                     p.callout.tone-critical {
                         strong { "This is the final statement." }
@@ -157,7 +180,7 @@ fn canary(site: &Site, name: &str) -> Markup {
                 ul.statements {
                     @for item in &s.statements {
                         li {
-                            (icon("ok"))
+                            (icon(if c.is_tripped() { "critical" } else { "ok" }))
                             span.statement {
                                 span.text { (text(&item.text)) }
                                 " "
@@ -197,6 +220,9 @@ fn canary(site: &Site, name: &str) -> Markup {
                             ul.keys {
                                 @for k in &c.signers {
                                     li { code.hex { (k.to_string()) } }
+                                }
+                                @for k in &c.panic_signers {
+                                    li { code.hex { (k.to_string()) } " " strong { "(panic key)" } }
                                 }
                             }
                         }
@@ -836,7 +862,9 @@ mod tests {
                 statement,
                 digest: Digest::of(b"payload"),
                 signers: vec![key],
+                panic_signers: Vec::new(),
                 threshold: 1,
+                tripped: Vec::new(),
             },
             vec![(7, ts("2026-09-30T09:00:00Z"), Digest::of(b"payload"))],
             Vec::new(),
@@ -865,6 +893,41 @@ mod tests {
         }
         assert!(!page.contains("Unresolved incidents"));
         assert!(page.chars().all(|c| c == '\n' || !c.is_control()));
+    }
+
+    #[test]
+    fn a_tripped_canary_is_shown_tripped_everywhere() {
+        let mut site = final_site();
+        let panic = site.canary.signers.remove(0);
+        site.canary.panic_signers = vec![panic];
+        site.canary.tripped = vec!["a panic key signed this statement (<b>x</b>)".to_owned()];
+        let site = Site::new(
+            site.issuer.clone(),
+            site.name.clone(),
+            Vec::new(),
+            site.canary.clone(),
+            site.history.clone(),
+            Vec::new(),
+            Vec::new(),
+        );
+        let page = render(&site);
+        for needle in [
+            "Warrant canary tripped.",
+            "This canary is tripped.",
+            "a panic key signed this statement (&lt;b&gt;x&lt;/b&gt;)",
+            "(panic key)",
+            "Major outage: the warrant canary is tripped",
+        ] {
+            assert!(page.contains(needle), "the page lacks {needle:?}");
+        }
+        assert!(!page.contains("All systems operational"));
+        let status = site.status_json();
+        assert_eq!(status["indicator"], "critical");
+        assert_eq!(status["canary"]["tripped"], true);
+        assert_eq!(status["canary"]["panic_signers"][0], panic.to_string());
+        let text = site.canary_text();
+        assert!(text.contains("TRIPPED: every reader's verifier reports this canary as tripped"));
+        assert!(text.contains("(PANIC KEY)"));
     }
 
     #[test]

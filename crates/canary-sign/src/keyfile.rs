@@ -255,8 +255,9 @@ impl KeyFile {
         self.kdf.is_some()
     }
 
-    /// The public key the header names (not yet proven to match).
-    #[cfg(test)]
+    /// The public key the header names: not proven to match until
+    /// [`KeyFile::unlock`], which refuses a seed of another key. Checks
+    /// that need only the public key run on it before the passphrase.
     pub fn public_key(&self) -> &PublicKey {
         &self.public
     }

@@ -16,6 +16,7 @@ mod html;
 mod keyfile;
 mod passphrase;
 mod site;
+mod summary;
 
 /// Sign warrant canaries and incident records, offline.
 #[derive(Debug, Parser)]

@@ -12,8 +12,8 @@ const MAX_PASSPHRASE_FILE: u64 = 64 * 1024;
 
 /// Reads the passphrase: the first line of `file` when given (`-` is not
 /// special; use `/dev/stdin` to pipe one), else a prompt on the terminal,
-/// asked twice when `confirm`.
-pub fn read(file: Option<&Path>, confirm: bool) -> Result<Zeroizing<Vec<u8>>> {
+/// asked twice when `confirm`, with `prompt`.
+pub fn read(file: Option<&Path>, confirm: bool, prompt: &str) -> Result<Zeroizing<Vec<u8>>> {
     let pass = match file {
         Some(path) => {
             // A regular file of a sane size (or /dev/stdin, named as such):
@@ -63,11 +63,11 @@ pub fn read(file: Option<&Path>, confirm: bool) -> Result<Zeroizing<Vec<u8>>> {
                 );
             }
             let first = Zeroizing::new(
-                rpassword::prompt_password("Passphrase: ").context("cannot read the passphrase")?,
+                rpassword::prompt_password(prompt).context("cannot read the passphrase")?,
             );
             if confirm {
                 let again = Zeroizing::new(
-                    rpassword::prompt_password("Passphrase (again): ")
+                    rpassword::prompt_password("The same passphrase again: ")
                         .context("cannot read the passphrase")?,
                 );
                 if *first != *again {

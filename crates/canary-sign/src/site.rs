@@ -59,8 +59,21 @@ pub struct CanaryView {
     pub digest: Digest,
     /// Who signed it.
     pub signers: Vec<KeyId>,
+    /// Panic keys that signed it.
+    pub panic_signers: Vec<KeyId>,
     /// Signatures required.
     pub threshold: usize,
+    /// Why every reader reports this canary as tripped (a panic key
+    /// signed it, it is final, a promise was removed or reworded); empty
+    /// when it is not tripped.
+    pub tripped: Vec<String>,
+}
+
+impl CanaryView {
+    /// True when readers report the canary as tripped.
+    pub fn is_tripped(&self) -> bool {
+        !self.tripped.is_empty()
+    }
 }
 
 /// Everything the site shows.
@@ -105,7 +118,11 @@ impl Site {
             .iter()
             .filter(|r| r.status != IncidentStatus::Resolved)
             .collect();
-        let indicator = open.iter().map(|r| r.impact).max().unwrap_or(Impact::None);
+        let mut indicator = open.iter().map(|r| r.impact).max().unwrap_or(Impact::None);
+        // A tripped canary is the worst news the page can carry.
+        if canary.is_tripped() {
+            indicator = Impact::Critical;
+        }
         let components = components
             .into_iter()
             .map(|(id, name)| {
@@ -139,6 +156,9 @@ impl Site {
 
     /// Words for the overall state.
     pub fn overall_label(&self) -> &'static str {
+        if self.canary.is_tripped() {
+            return "Major outage: the warrant canary is tripped";
+        }
         match self.indicator {
             Impact::None => "All systems operational",
             Impact::Minor => "Minor service disruption",
@@ -175,7 +195,10 @@ impl Site {
                 "expires_at": s.expires_at.to_string(),
                 "digest": self.canary.digest.to_string(),
                 "final": s.is_final(),
+                "tripped": self.canary.is_tripped(),
+                "tripped_reasons": self.canary.tripped,
                 "signers": self.canary.signers.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "panic_signers": self.canary.panic_signers.iter().map(ToString::to_string).collect::<Vec<_>>(),
                 "statements": s.statements.iter().map(|i| serde_json::json!({"id": i.id, "text": i.text})).collect::<Vec<_>>(),
             },
         })
@@ -190,6 +213,18 @@ impl Site {
             escape(&self.name),
             escape(&self.issuer)
         ));
+        if self.canary.is_tripped() {
+            t.push_str("\nTRIPPED: every reader's verifier reports this canary as tripped:\n");
+            for reason in &self.canary.tripped {
+                t.push_str(&format!("  - {}\n", escape(reason)));
+            }
+            if !self.canary.panic_signers.is_empty() {
+                t.push_str(
+                    "It is signed with a panic key: the issuer signals duress or compromise.\n\
+                     Do not rely on the promises below.\n",
+                );
+            }
+        }
         t.push_str("\nThis text is a rendering for reading. The signed statement at\n");
         t.push_str("/.well-known/canary.json is authoritative; verify it with\n\n");
         t.push_str(&format!("    canary verify {}\n\n", escape(&self.issuer)));
@@ -221,6 +256,9 @@ impl Site {
         ));
         for k in &self.canary.signers {
             t.push_str(&format!("  {k}\n"));
+        }
+        for k in &self.canary.panic_signers {
+            t.push_str(&format!("  {k} (PANIC KEY)\n"));
         }
         t
     }

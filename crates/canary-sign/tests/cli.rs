@@ -589,7 +589,9 @@ fn tampered_key_files_are_refused_and_nothing_is_written() {
     let s = Scratch::new();
     let alice = s.keygen("alice", Some(PASS));
     let other = s.keygen("other", None);
-    init(&s, &[&alice], 1);
+    // Both keys may sign: a public line swapped for the other's passes the
+    // trust check (made before any passphrase) and meets the AEAD's.
+    init(&s, &[&alice, &other], 1);
     s.write_json("draft1.json", &new_draft(&s, T1));
     let original = s.read_string(&alice.key);
     assert!(original.contains(" m=65536 t=3 "), "{original}");

@@ -47,6 +47,7 @@ pub fn verify_source(
         incidents: Vec::new(),
         threshold: None,
         history_checked: None,
+        rotations: Vec::new(),
     };
     let bytes = match location.read_latest(fetcher, STATEMENT_CAP) {
         Ok(b) => b,
@@ -113,6 +114,11 @@ pub fn verify_source(
     }
     let policy = chain.current();
     outcome.threshold = Some(policy.threshold());
+    outcome.rotations = chain
+        .policies()
+        .windows(2)
+        .map(|w| w[0].change_to(&w[1]))
+        .collect();
 
     // The state of earlier runs (step 9), read before step 3 so that a
     // statement the issuer has since superseded is named for what it is.

@@ -20,6 +20,8 @@ pub struct Outcome {
     pub threshold: Option<usize>,
     /// Number of statements whose links were checked with `--history`.
     pub history_checked: Option<usize>,
+    /// What each key rotation followed from the pin changed, oldest first.
+    pub rotations: Vec<canary_core::TrustChange>,
 }
 
 impl Outcome {

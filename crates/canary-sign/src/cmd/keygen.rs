@@ -71,9 +71,14 @@ pub fn run(args: &Args) -> Result<u8> {
     let passphrase = if args.unencrypted {
         None
     } else {
+        let prompt = format!(
+            "Passphrase for the new key {}: ",
+            crate::common::escape(&key_path.display().to_string())
+        );
         Some(crate::passphrase::read(
             args.passphrase_file.as_deref(),
             true,
+            &prompt,
         )?)
     };
     let mut seed = Zeroizing::new([0u8; 32]);

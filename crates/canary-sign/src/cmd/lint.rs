@@ -117,6 +117,26 @@ fn draft_payload_len(t: PayloadType, bytes: &[u8]) -> Option<usize> {
     }
 }
 
+/// What a rotation (draft or envelope) changes, against the folder's
+/// policy: shown by `lint` as `sign` shows it.
+fn rotation_lines(folder: Option<&IssuerFolder>, bytes: &[u8]) -> Vec<String> {
+    let Some(folder) = folder else {
+        return Vec::new();
+    };
+    let doc: Option<KeyRotation> = match classify(bytes) {
+        Ok(Input::Envelope(env)) if env.payload_type() == PayloadType::Rotation => {
+            parse_payload(env.payload()).ok()
+        }
+        Ok(Input::Draft(PayloadType::Rotation)) => parse_draft(bytes).ok(),
+        _ => None,
+    };
+    doc.map(|d| {
+        let names = crate::summary::KeyNames::gather(None, &[&folder.dir]);
+        crate::summary::rotation_in(folder, &d, &names)
+    })
+    .unwrap_or_default()
+}
+
 /// Runs the command.
 pub fn run(args: &Args) -> Result<u8> {
     let now = args.at.now()?;
@@ -175,8 +195,12 @@ pub fn run(args: &Args) -> Result<u8> {
             crate::cmd::sign::FINAL_WARNING
         ));
     }
+    let rotation = rotation_lines(folder, &bytes);
     if problems.is_empty() {
         say(&format!("{}: ok", escape(&name)));
+        for line in rotation {
+            say(&line);
+        }
         return Ok(0);
     }
     for p in &problems {
@@ -186,6 +210,9 @@ pub fn run(args: &Args) -> Result<u8> {
             escape(&p.field),
             escape(&p.reason)
         ));
+    }
+    for line in rotation {
+        say(&line);
     }
     Ok(crate::error::REFUSED)
 }

@@ -54,10 +54,13 @@ struct Signed<T> {
 }
 
 /// Reads a document signed under any of the issuer's trust policies
-/// (older documents under older ones), with that policy's full threshold.
+/// (older documents under older ones), with that policy's full threshold;
+/// with `panic_ok`, also one signed by a panic key alone (a maintainer
+/// under duress), which every reader reports as tripped.
 fn read_verified<T: canary_core::Payload + canary_core::HasIssuer>(
     path: &Path,
     chain: &TrustChain,
+    panic_ok: bool,
 ) -> Result<Signed<T>> {
     let bytes = std::fs::read(path).map_err(|e| fail!("cannot read {}: {e}", path.display()))?;
     let cap = layout::cap_for(T::PAYLOAD_TYPE);
@@ -68,7 +71,13 @@ fn read_verified<T: canary_core::Payload + canary_core::HasIssuer>(
             bytes.len()
         ));
     }
-    let verified = chain.verify::<T>(&bytes).map_err(|findings| {
+    let verified = chain.verify::<T>(&bytes).or_else(|findings| {
+        match chain.verify_by_panic_key::<T>(&bytes) {
+            Ok(v) if panic_ok => Ok(v),
+            _ => Err(findings),
+        }
+    });
+    let verified = verified.map_err(|findings| {
         refuse!(
             "{} does not verify with the trust policy of canary.toml: {}",
             path.display(),
@@ -111,7 +120,7 @@ fn gather(
                 folder.dir.join("statements").display()
             ));
         }
-        let s: Signed<Statement> = read_verified(&folder.statement_path(n), policy)?;
+        let s: Signed<Statement> = read_verified(&folder.statement_path(n), policy, true)?;
         if s.verified.document().sequence != n {
             return Err(refuse!(
                 "{} holds sequence {}",
@@ -129,7 +138,7 @@ fn gather(
             if v != i as u64 + 1 {
                 return Err(refuse!("incident {id:?} version {} is missing", i + 1));
             }
-            let r: Signed<IncidentRecord> = read_verified(&path, policy)?;
+            let r: Signed<IncidentRecord> = read_verified(&path, policy, false)?;
             let doc = r.verified.document();
             if doc.id != id || doc.version != v {
                 return Err(refuse!(
@@ -408,6 +417,10 @@ pub fn run(args: &Args) -> Result<u8> {
         .into_bytes(),
     ));
 
+    // What readers will make of it, checked before anything is written;
+    // a canary they will see as tripped is published as tripped.
+    let tripped = check_as_reader(&files, &latest.bytes, chain, now)?;
+
     let site = Site::new(
         folder.config.issuer.clone(),
         folder
@@ -425,7 +438,9 @@ pub fn run(args: &Args) -> Result<u8> {
             statement: s.clone(),
             digest: latest.verified.digest(),
             signers: latest.verified.signers().to_vec(),
+            panic_signers: latest.verified.panic_signers().to_vec(),
             threshold: policy.threshold(),
+            tripped: tripped.iter().map(ToString::to_string).collect(),
         },
         statements
             .iter()
@@ -471,7 +486,6 @@ pub fn run(args: &Args) -> Result<u8> {
     files.push(Output::page(layout::LATEST, latest.bytes.clone()));
 
     // Everything is checked before the first byte is written.
-    check_as_reader(&files, chain, now)?;
     check_existing(&args.out, &files, &s, latest.verified.digest(), &policy)?;
     check_output_folders(&args.out, files.iter().map(|f| Path::new(&f.rel)))?;
     for file in write_order(&args.out, &files, chain, &latest.bytes) {
@@ -549,20 +563,20 @@ fn write_order<'a>(
 /// Reads the site in memory as a reader who pinned trust version 1 would
 /// (the core's rotation walk, statement check, history and incidents):
 /// refuses what readers would see as invalid, warns about the rest.
+/// Returns the findings that trip the canary for readers (none when it is
+/// not tripped): a statement signed by a panic key alone is tripped, and
+/// published as such, whatever else is missing.
 fn check_as_reader(
     files: &[Output],
+    latest: &[u8],
     folder_chain: &TrustChain,
     now: canary_core::Timestamp,
-) -> Result<()> {
+) -> Result<Vec<Finding>> {
     let prefix = format!("{}/", layout::ARCHIVE_ROOT);
     let mut archive: BTreeMap<String, Vec<u8>> = files
         .iter()
         .filter_map(|f| Some((f.rel.strip_prefix(&prefix)?.to_owned(), f.bytes.clone())))
         .collect();
-    let latest = files
-        .iter()
-        .find(|f| f.rel == layout::LATEST)
-        .ok_or_else(|| fail!("no latest statement"))?;
     let mut chain = TrustChain::new(folder_chain.pin().clone());
     if let Err(e) = chain.follow(&mut archive) {
         return Err(match e {
@@ -572,9 +586,22 @@ fn check_as_reader(
             canary_core::FollowError::Unreadable { error, .. } => match error {},
         });
     }
-    let report = verify_statement(&latest.bytes, chain.current(), &VerifyOptions::at(now));
+    let report = verify_statement(latest, chain.current(), &VerifyOptions::at(now));
     let Some(statement) = report.statement else {
-        return Err(explain_unverified(&latest.bytes, &chain, &report.findings));
+        if chain.verify_by_panic_key::<Statement>(latest).is_ok() {
+            let tripped: Vec<Finding> = report
+                .findings
+                .into_iter()
+                .filter(|f| f.verdict() == Verdict::Tripped)
+                .collect();
+            note(&format!(
+                "WARNING: the latest statement is signed by a panic key: readers will see this \
+                 canary as TRIPPED ({}), and the site says so",
+                escape(&join(&tripped))
+            ));
+            return Ok(tripped);
+        }
+        return Err(explain_unverified(latest, &chain, &report.findings));
     };
     let mut findings = report.findings;
     findings.extend(check_history(&mut archive, &chain, None, &statement).findings);
@@ -602,16 +629,19 @@ fn check_as_reader(
                 "warning: the published canary is stale as of {now}: {}; sign a new statement",
                 escape(&join(&findings))
             ));
-            Ok(())
+            Ok(Vec::new())
         }
         Verdict::Tripped => {
             note(&format!(
                 "warning: readers will see this canary as tripped: {}",
                 escape(&join(&findings))
             ));
-            Ok(())
+            Ok(findings
+                .into_iter()
+                .filter(|f| f.verdict() == Verdict::Tripped)
+                .collect())
         }
-        Verdict::Ok | Verdict::Warning | Verdict::Invalid | Verdict::Unreachable => Ok(()),
+        Verdict::Ok | Verdict::Warning | Verdict::Invalid | Verdict::Unreachable => Ok(Vec::new()),
     }
 }
 

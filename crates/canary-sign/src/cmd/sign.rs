@@ -10,9 +10,10 @@ use canary_core::{
 
 use crate::checks;
 use crate::common::{
-    AtArgs, DirArgs, KeyArgs, escape, escape_json, load_key, note, refuse_problems,
-    require_trusted, say,
+    AtArgs, DirArgs, KeyArgs, escape, escape_json, note, open_key, refuse_problems,
+    require_trusted, say, unlock_key,
 };
+use crate::summary::{self, KeyNames};
 use crate::error::{Result, fail, refuse};
 use crate::folder::IssuerFolder;
 use crate::fsutil::{write_atomic_public, write_new_public};
@@ -71,6 +72,8 @@ pub trait Signable: Payload + HasIssuer {
     ) -> anyhow::Result<Vec<FieldError>>;
     /// Where it lives in the folder.
     fn default_path(&self, folder: &IssuerFolder) -> PathBuf;
+    /// What a signer is shown before signing it ([`summary`]).
+    fn summary(&self, folder: &IssuerFolder, names: &KeyNames) -> Vec<String>;
     /// The keys that may sign it, with threshold 1.
     fn signers_policy(&self, folder: &IssuerFolder) -> anyhow::Result<TrustPolicy> {
         Ok(folder.policy()?.with_threshold(1))
@@ -108,6 +111,9 @@ impl Signable for KeyRotation {
     }
     fn default_path(&self, folder: &IssuerFolder) -> PathBuf {
         folder.rotation_path(self.version)
+    }
+    fn summary(&self, folder: &IssuerFolder, names: &KeyNames) -> Vec<String> {
+        summary::rotation_in(folder, self, names)
     }
     fn signers_policy(&self, folder: &IssuerFolder) -> anyhow::Result<TrustPolicy> {
         let base = checks::rotation_base(folder, self)?;
@@ -155,6 +161,9 @@ impl Signable for Statement {
     fn default_path(&self, folder: &IssuerFolder) -> PathBuf {
         folder.statement_path(self.sequence)
     }
+    fn summary(&self, folder: &IssuerFolder, _names: &KeyNames) -> Vec<String> {
+        summary::statement(self, summary::previous_statement(folder, self).as_ref())
+    }
 }
 
 impl Signable for IncidentRecord {
@@ -172,6 +181,9 @@ impl Signable for IncidentRecord {
     }
     fn default_path(&self, folder: &IssuerFolder) -> PathBuf {
         folder.incident_path(&self.id, self.version)
+    }
+    fn summary(&self, folder: &IssuerFolder, _names: &KeyNames) -> Vec<String> {
+        summary::incident(self, summary::previous_incident(folder, self).as_ref())
     }
 }
 
@@ -313,13 +325,21 @@ pub fn sign_new<T: Signable>(
         )));
     }
     let policy = doc.signers_policy(folder)?;
-    let key = load_key(key_args)?;
-    require_trusted(&policy, &key, &key_args.key, folder)?;
+    let file = open_key(key_args)?;
+    require_trusted(&policy, file.public_key(), &key_args.key, folder)?;
+    let names = key_names(file.public_key(), key_args, folder);
+    summary::confirm(
+        &doc.summary(folder, &names),
+        &signing_with(key_args, file.public_key(), &names, &[]),
+        key_args.yes,
+    )?;
+    let key = unlock_key(&file, key_args)?;
     let envelope = Envelope::sign(T::PAYLOAD_TYPE, payload, &key);
     let bytes = checked_output::<T>(&policy, &envelope, &key)?;
     folder.record_trust()?;
     write_new_public(&path, &bytes)?;
-    report(&what, &path, doc.progress(folder, &envelope));
+    let panic = policy.panic_keys().contains_key(&key.public_key().id());
+    report(&what, &path, doc.progress(folder, &envelope), panic);
     Ok(path)
 }
 
@@ -346,6 +366,7 @@ pub fn draft_or_sign<T: Signable>(
     let key = KeyArgs {
         key: how.key.clone().ok_or_else(|| fail!("--key is required"))?,
         passphrase_file: how.passphrase_file.clone(),
+        yes: how.yes,
     };
     sign_new(folder, doc, &key, how.out.as_deref(), now, false)?;
     Ok(())
@@ -391,13 +412,33 @@ fn cosign<T: Signable>(
             ));
         }
     }
-    let key = load_key(&args.key)?;
-    require_trusted(&policy, &key, &args.key.key, folder)?;
+    let file = open_key(&args.key)?;
+    let id = file.public_key().id();
+    require_trusted(&policy, file.public_key(), &args.key.key, folder)?;
+    if envelope.signatures().iter().any(|s| s.keyid == id) {
+        return Err(refuse!(
+            "{} is already signed by this key ({})",
+            args.input.display(),
+            id.short()
+        ));
+    }
+    let names = key_names(file.public_key(), &args.key, folder);
+    let signed_by: Vec<_> = envelope.signatures().iter().map(|s| s.keyid).collect();
+    let signed_by: Vec<canary_core::PublicKey> = signed_by
+        .iter()
+        .filter_map(|id| trusted.get(id).copied())
+        .collect();
+    summary::confirm(
+        &doc.summary(folder, &names),
+        &signing_with(&args.key, file.public_key(), &names, &signed_by),
+        args.key.yes,
+    )?;
+    let key = unlock_key(&file, &args.key)?;
     if !envelope.add_signature(&key) {
         return Err(refuse!(
             "{} is already signed by this key ({})",
             args.input.display(),
-            key.public_key().id().short()
+            id.short()
         ));
     }
     let bytes = checked_output::<T>(&policy, &envelope, &key)?;
@@ -408,8 +449,38 @@ fn cosign<T: Signable>(
     } else {
         write_atomic_public(&path, &bytes)?;
     }
-    report(&what, &path, doc.progress(folder, &envelope));
+    let panic = policy.panic_keys().contains_key(&key.public_key().id());
+    report(&what, &path, doc.progress(folder, &envelope), panic);
     Ok(path)
+}
+
+/// Names for the keys a summary shows: the `.pub` files beside the signing
+/// key and in the issuer folder.
+fn key_names(own: &canary_core::PublicKey, args: &KeyArgs, folder: &IssuerFolder) -> KeyNames {
+    let key_dir = match args.key.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    KeyNames::gather(Some(own), &[&key_dir, &folder.dir])
+}
+
+/// The last line of a summary: which key signs, and who signed before.
+fn signing_with(
+    args: &KeyArgs,
+    own: &canary_core::PublicKey,
+    names: &KeyNames,
+    signed_by: &[canary_core::PublicKey],
+) -> String {
+    let mut line = format!(
+        "with the key in {}: {}",
+        escape(&args.key.display().to_string()),
+        names.label(own)
+    );
+    if !signed_by.is_empty() {
+        let list: Vec<String> = signed_by.iter().map(|k| names.label(k)).collect();
+        line.push_str(&format!("\nalready signed by: {}", list.join(", ")));
+    }
+    line
 }
 
 /// Serializes the envelope and verifies it as a reader would before anything
@@ -454,7 +525,18 @@ fn checked_output<T: Signable>(
     Ok(bytes)
 }
 
-fn report(what: &str, path: &Path, (progress, complete): (String, bool)) {
+fn report(what: &str, path: &Path, (progress, complete): (String, bool), panic: bool) {
+    if panic {
+        say(&format!(
+            "signed {what} with a PANIC key: {}",
+            path.display()
+        ));
+        note(
+            "next: publish it (canary-sign publish): every reader will report the canary as \
+             TRIPPED, and the published site will say so",
+        );
+        return;
+    }
     say(&format!("signed {what}: {} ({progress})", path.display()));
     if !complete {
         note(&format!(

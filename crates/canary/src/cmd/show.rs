@@ -149,6 +149,20 @@ fn show(args: &Args) -> Result<ExitCode> {
                     "FINAL: the issuer announces that no further canary will come.".to_owned(),
                 );
             }
+            if !outcome.rotations.is_empty() {
+                line(&mut out, String::new());
+                line(
+                    &mut out,
+                    format!(
+                        "Keys: {} rotation(s) followed from the pinned trust version {}:",
+                        outcome.rotations.len(),
+                        outcome.rotations[0].from_version
+                    ),
+                );
+                for change in &outcome.rotations {
+                    rotation(&mut out, change, &trust.comments);
+                }
+            }
             if !outcome.incidents.is_empty() {
                 line(&mut out, String::new());
                 line(&mut out, "Incidents:".to_owned());
@@ -174,6 +188,38 @@ fn show(args: &Args) -> Result<ExitCode> {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(out.as_bytes());
     Ok(ExitCode::from(verdict.exit_code()))
+}
+
+fn rotation(
+    out: &mut String,
+    change: &canary_core::TrustChange,
+    comments: &std::collections::BTreeMap<canary_core::KeyId, String>,
+) {
+    let label = |k: &canary_core::PublicKey| match comments.get(&k.id()) {
+        Some(c) => format!("{} ({})", k.id().short(), escape(c)),
+        None => k.id().short(),
+    };
+    let list = |keys: &[canary_core::PublicKey]| {
+        keys.iter().map(|k| label(k)).collect::<Vec<_>>().join(", ")
+    };
+    out.push_str(&format!(
+        "  version {} -> {}: threshold {} -> {} of {} keys\n",
+        change.from_version,
+        change.to_version,
+        change.old_threshold,
+        change.new_threshold,
+        change.new_key_count
+    ));
+    for (what, keys) in [
+        ("added", &change.added),
+        ("removed", &change.removed),
+        ("panic keys added", &change.panic_added),
+        ("panic keys removed", &change.panic_removed),
+    ] {
+        if !keys.is_empty() {
+            out.push_str(&format!("    {what}: {}\n", list(keys)));
+        }
+    }
 }
 
 fn incident(out: &mut String, r: &IncidentRecord) {

@@ -1,0 +1,99 @@
+//! A statement signed by a panic key alone (a maintainer under duress) is
+//! published as what every reader sees: a tripped canary, on the page, in
+//! `status.json`, `canary.txt` and the feed, never a healthy one
+//! (DESIGN §3.5, §5 step 10).
+
+mod util;
+
+use util::{OK, Scratch, argv};
+
+const T1: &str = "2026-01-05T10:00:00Z";
+const T2: &str = "2026-01-06T10:00:00Z";
+const T3: &str = "2026-02-01T10:00:00Z";
+
+#[test]
+fn a_panic_signed_statement_is_published_tripped_everywhere() {
+    let s = Scratch::new();
+    let alice = s.keygen("alice", None);
+    let duress = s.keygen("duress", None);
+    s.run(&[
+        "init", "--issuer", "example.org", "--dir", "org", "--threshold", "1", "--key",
+        "keys/alice.pub",
+    ])
+    .code(OK);
+    let key = alice.args();
+    s.run(&argv(
+        &["rotate", "--dir", "org", "--at", T1, "--add-panic", "keys/duress.pub"],
+        &key,
+    ))
+    .code(OK);
+
+    // A healthy canary first.
+    let draft = s.run(&["new", "--dir", "org", "--at", T2]);
+    draft.code(OK);
+    s.write("d1.json", &draft.stdout);
+    s.run(&argv(&["sign", "d1.json", "--dir", "org", "--at", T2], &key))
+        .code(OK);
+    s.run(&["publish", "--dir", "org", "--out", "site", "--at", T2])
+        .code(OK);
+    let status = s.read_json("site/status.json");
+    assert_eq!(status["canary"]["tripped"], false, "{status}");
+    assert_eq!(status["indicator"], "none", "{status}");
+    assert!(!s.read_string("site/index.html").contains("tripped"));
+
+    // Then statement 2, signed by the panic key alone.
+    let draft = s.run(&["new", "--dir", "org", "--at", T3]);
+    draft.code(OK);
+    s.write("d2.json", &draft.stdout);
+    s.run(&argv(
+        &["sign", "d2.json", "--dir", "org", "--at", T3],
+        &duress.args(),
+    ))
+    .code(OK)
+    .stderr_has("PANIC key")
+    .stdout_has("signed statement 2 of example.org with a PANIC key");
+    let id = duress.public.id();
+    s.run(&["publish", "--dir", "org", "--out", "site", "--at", T3])
+        .code(OK)
+        .stderr_has("readers will see this canary as TRIPPED")
+        .stdout_has("statement 2");
+
+    let status = s.read_json("site/status.json");
+    assert_eq!(status["indicator"], "critical", "{status}");
+    assert_eq!(status["canary"]["tripped"], true, "{status}");
+    assert_eq!(status["canary"]["sequence"], 2, "{status}");
+    assert_eq!(status["canary"]["panic_signers"][0], id.to_string());
+    assert!(
+        status["canary"]["tripped_reasons"][0]
+            .as_str()
+            .is_some_and(|r| r.contains("panic key")),
+        "{status}"
+    );
+    let page = s.read_string("site/index.html");
+    for needle in [
+        "Warrant canary tripped.",
+        "This canary is tripped.",
+        "It is signed with a panic key",
+        "(panic key)",
+        "Major outage: the warrant canary is tripped",
+    ] {
+        assert!(page.contains(needle), "the page lacks {needle:?}");
+    }
+    assert!(!page.contains("All systems operational"));
+    let text = s.read_string("site/canary.txt");
+    assert!(text.contains("TRIPPED: every reader's verifier reports this canary as tripped"));
+    assert!(text.contains(&format!("{id} (PANIC KEY)")));
+    let feed = s.read_string("site/feed.atom");
+    assert!(feed.contains("<title>TRIPPED: Warrant canary 2 of example.org</title>"));
+    assert!(feed.contains("<title>Warrant canary 1 of example.org</title>"));
+
+    // And the reader agrees: tripped, by the panic key.
+    let out = std::process::Command::new(util::verifier_bin())
+        .current_dir(s.root())
+        .args(["verify", "site", "--trust", "org/trust-v1.toml", "--at", T3])
+        .output()
+        .expect("canary runs");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(5), "{shown}");
+    assert!(shown.contains("panic-key"), "{shown}");
+}
