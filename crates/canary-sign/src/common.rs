@@ -126,10 +126,10 @@ pub fn open_key(args: &KeyArgs) -> Result<KeyFile> {
 /// (naming the key) only if it is encrypted.
 pub fn unlock_key(file: &KeyFile, args: &KeyArgs) -> Result<SigningKey> {
     let pass = if file.is_encrypted() {
-        let name = args
-            .key
-            .file_name()
-            .map_or_else(|| args.key.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let name = args.key.file_name().map_or_else(
+            || args.key.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         let prompt = format!(
             "Passphrase for {} ({}): ",
             escape(&name),

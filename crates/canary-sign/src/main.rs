@@ -90,6 +90,8 @@ fn main() -> ExitCode {
         }
         Command::Man { dir } => man(dir.as_deref()).map_err(error::Failure::error),
     };
+    // The frames of the finished command may still hold copies of a seed.
+    keyfile::clear_stack();
     match result {
         Ok(code) => ExitCode::from(code),
         Err(failure) => {

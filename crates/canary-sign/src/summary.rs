@@ -120,8 +120,9 @@ pub fn statement(doc: &Statement, previous: Option<&Statement>) -> Vec<String> {
         })
         .collect();
     let head = match previous {
-        Some(p) if findings.as_ref().is_some_and(Vec::is_empty)
-            && p.statements.len() == doc.statements.len() =>
+        Some(p)
+            if findings.as_ref().is_some_and(Vec::is_empty)
+                && p.statements.len() == doc.statements.len() =>
         {
             format!(
                 "  promises   {}, word for word as in statement {}:",
@@ -154,14 +155,15 @@ pub fn statement(doc: &Statement, previous: Option<&Statement>) -> Vec<String> {
     }
     for f in findings.iter().flatten() {
         if let Finding::StatementRemoved { id, text, .. } = f {
-            out.push(format!(
-                "    - [{}] REMOVED: {}",
-                escape(id),
-                escape(text)
-            ));
+            out.push(format!("    - [{}] REMOVED: {}", escape(id), escape(text)));
         }
     }
-    if !changed.is_empty() || findings.iter().flatten().any(|f| matches!(f, Finding::StatementRemoved { .. })) {
+    if !changed.is_empty()
+        || findings
+            .iter()
+            .flatten()
+            .any(|f| matches!(f, Finding::StatementRemoved { .. }))
+    {
         out.push(
             "  WARNING: a promise is removed or reworded: every reader will report the canary as TRIPPED"
                 .to_owned(),
@@ -234,7 +236,12 @@ pub fn incident(doc: &IncidentRecord, previous: Option<&IncidentRecord>) -> Vec<
         out.push("  new incident: the first version".to_owned());
         out.push(format!("  what happened: {}", escape(&doc.what_happened)));
         for u in &doc.updates {
-            out.push(format!("  update {} [{}] {}", u.at, u.status, escape(&u.body)));
+            out.push(format!(
+                "  update {} [{}] {}",
+                u.at,
+                u.status,
+                escape(&u.body)
+            ));
         }
         return out;
     };
@@ -252,14 +259,22 @@ pub fn incident(doc: &IncidentRecord, previous: Option<&IncidentRecord>) -> Vec<
     field("status", p.status.to_string(), doc.status.to_string());
     field("impact", p.impact.to_string(), doc.impact.to_string());
     field("kind", p.kind.as_str().into(), doc.kind.as_str().into());
-    field("started_at", p.started_at.to_string(), doc.started_at.to_string());
+    field(
+        "started_at",
+        p.started_at.to_string(),
+        doc.started_at.to_string(),
+    );
     field(
         "resolved_at",
         p.resolved_at.map_or("none".into(), |t| t.to_string()),
         doc.resolved_at.map_or("none".into(), |t| t.to_string()),
     );
     field("affected", p.affected.join(", "), doc.affected.join(", "));
-    field("what_happened", p.what_happened.clone(), doc.what_happened.clone());
+    field(
+        "what_happened",
+        p.what_happened.clone(),
+        doc.what_happened.clone(),
+    );
     field(
         "compromised",
         compromise(&p.compromised),
@@ -412,8 +427,10 @@ pub fn confirm(lines: &[String], signer: &str, yes: bool) -> Result<()> {
         .map_err(|e| refuse!("cannot read the answer: {e}; nothing was signed"))?;
     match answer.trim().to_ascii_lowercase().as_str() {
         "y" | "yes" => Ok(()),
-        _ => Err(refuse!("not signed: the summary was not confirmed; nothing was written")
-            .hint("to sign without this question (scripts), pass --yes")),
+        _ => Err(
+            refuse!("not signed: the summary was not confirmed; nothing was written")
+                .hint("to sign without this question (scripts), pass --yes"),
+        ),
     }
 }
 

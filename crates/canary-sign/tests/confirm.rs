@@ -49,7 +49,9 @@ fn sign(s: &Scratch, input: &str, key: &Key, at: &str, extra: &[&str]) -> util::
 /// Runs `canary-sign ARGS` on a pseudo-terminal (util-linux `script`),
 /// typing `input`. Returns the exit code and everything the terminal showed.
 fn on_terminal(s: &Scratch, args: &[&str], input: &str) -> (Option<i32>, String) {
-    let which = std::process::Command::new("script").arg("--version").output();
+    let which = std::process::Command::new("script")
+        .arg("--version")
+        .output();
     assert!(
         which.is_ok_and(|o| o.status.success()),
         "these tests need `script` (Debian package bsdutils)"
@@ -122,12 +124,12 @@ fn a_statement_summary_lists_every_promise_and_what_changed() {
         .stderr_has("with the key in keys/alice.key: ");
     // The summary comes before the result.
     let summary = out.stderr.find("You are about to sign:").expect("summary");
-    assert!(
-        out.stdout.contains("signed statement 2"),
-        "{}",
-        out.stdout
+    assert!(out.stdout.contains("signed statement 2"), "{}", out.stdout);
+    assert_eq!(
+        summary, 0,
+        "the summary is the first thing said: {}",
+        out.stderr
     );
-    assert_eq!(summary, 0, "the summary is the first thing said: {}", out.stderr);
 }
 
 fn items_id(draft: &Value, i: usize) -> String {
@@ -145,8 +147,17 @@ fn a_cosigner_sees_what_a_rotation_does_to_his_key_and_the_threshold() {
     let carol = s.keygen("carol", None);
     init(&s, &[&alice, &bob], 2);
     let mut args = vec![
-        "rotate", "--dir", "org", "--at", T1, "--remove", "keys/bob.pub", "--add",
-        "keys/carol.pub", "--threshold", "1",
+        "rotate",
+        "--dir",
+        "org",
+        "--at",
+        T1,
+        "--remove",
+        "keys/bob.pub",
+        "--add",
+        "keys/carol.pub",
+        "--threshold",
+        "1",
     ];
     let alice_args = alice.args();
     args.extend(alice_args.iter().map(String::as_str));
@@ -160,7 +171,10 @@ fn a_cosigner_sees_what_a_rotation_does_to_his_key_and_the_threshold() {
         carol.public.id().short(),
     );
     out.stderr_has("key rotation of example.org: trust version 1 -> 2")
-        .stderr_has(&format!("+ adds signing key     {c} (carol)  {}", carol.public))
+        .stderr_has(&format!(
+            "+ adds signing key     {c} (carol)  {}",
+            carol.public
+        ))
         .stderr_has(&format!(
             "- REMOVES signing key  {b} (bob, YOUR KEY)  {}",
             bob.public
@@ -172,9 +186,16 @@ fn a_cosigner_sees_what_a_rotation_does_to_his_key_and_the_threshold() {
         .stderr_has("panic keys unchanged");
 
     // lint shows the same reading of the rotation.
-    s.run(&["lint", "org/rotations/000002.json", "--dir", "org", "--at", T1])
-        .stdout_has(&format!("- REMOVES signing key  {b}  {}", bob.public))
-        .stdout_has("threshold  2 of 2 keys -> 1 of 2 keys (LOWERED");
+    s.run(&[
+        "lint",
+        "org/rotations/000002.json",
+        "--dir",
+        "org",
+        "--at",
+        T1,
+    ])
+    .stdout_has(&format!("- REMOVES signing key  {b}  {}", bob.public))
+    .stdout_has("threshold  2 of 2 keys -> 1 of 2 keys (LOWERED");
 }
 
 #[test]
@@ -184,23 +205,47 @@ fn an_incident_summary_says_what_changed_since_the_last_version() {
     init(&s, &[&alice], 1);
     let key = alice.args();
     let new = [
-        "incident", "new", "--dir", "org", "--id", "push", "--title", "Push failed", "--impact",
-        "major", "--message", "We are investigating.", "--at", T1,
+        "incident",
+        "new",
+        "--dir",
+        "org",
+        "--id",
+        "push",
+        "--title",
+        "Push failed",
+        "--impact",
+        "major",
+        "--message",
+        "We are investigating.",
+        "--at",
+        T1,
     ];
     let out = s.run(&argv(&new, &key));
     out.code(OK)
         .stderr_has("incident push version 1 of example.org")
         .stderr_has("new incident: the first version");
     let update = [
-        "incident", "update", "--dir", "org", "--id", "push", "--status", "identified",
-        "--message", "A certificate expired.", "--at", T3,
+        "incident",
+        "update",
+        "--dir",
+        "org",
+        "--id",
+        "push",
+        "--status",
+        "identified",
+        "--message",
+        "A certificate expired.",
+        "--at",
+        T3,
     ];
     s.run(&argv(&update, &key))
         .code(OK)
         .stderr_has("incident push version 2 of example.org")
         .stderr_has("since version 1:")
         .stderr_has("changed status: investigating -> identified")
-        .stderr_has(&format!("new update {T3} [identified] A certificate expired."));
+        .stderr_has(&format!(
+            "new update {T3} [identified] A certificate expired."
+        ));
 }
 
 #[test]
@@ -213,10 +258,19 @@ fn checks_on_the_public_key_come_before_the_passphrase() {
     let before = snapshot(&s.path("org"));
     // No passphrase file and no terminal: had the passphrase come first,
     // this would fail for want of a terminal.
-    s.run(&["sign", "draft1.json", "--dir", "org", "--at", T1, "--key", "keys/mallory.key"])
-        .code(REFUSED)
-        .stderr_has("is not one of the signing keys")
-        .never_says("passphrase");
+    s.run(&[
+        "sign",
+        "draft1.json",
+        "--dir",
+        "org",
+        "--at",
+        T1,
+        "--key",
+        "keys/mallory.key",
+    ])
+    .code(REFUSED)
+    .stderr_has("is not one of the signing keys")
+    .never_says("passphrase");
     assert_unchanged(&s.path("org"), &before, "untrusted key");
     let _ = mallory;
 }
@@ -228,14 +282,26 @@ fn on_a_terminal_nothing_is_signed_without_a_yes() {
     init(&s, &[&alice], 1);
     s.write_json("draft1.json", &new_draft(&s, T1));
     let before = snapshot(&s.path("org"));
-    let args = ["sign", "draft1.json", "--dir", "org", "--at", T1, "--key", "keys/alice.key"];
+    let args = [
+        "sign",
+        "draft1.json",
+        "--dir",
+        "org",
+        "--at",
+        T1,
+        "--key",
+        "keys/alice.key",
+    ];
 
     for answer in ["n\n", "\n", "yes please\n"] {
         let (code, screen) = on_terminal(&s, &args, answer);
         assert_eq!(code, Some(REFUSED), "{answer:?}: {screen}");
         assert!(screen.contains("You are about to sign:"), "{screen}");
         assert!(screen.contains("Sign this? [y/N]"), "{screen}");
-        assert!(screen.contains("not signed: the summary was not confirmed"), "{screen}");
+        assert!(
+            screen.contains("not signed: the summary was not confirmed"),
+            "{screen}"
+        );
         assert!(
             !screen.contains("Passphrase"),
             "the passphrase is asked only after the summary is confirmed: {screen}"
@@ -266,7 +332,15 @@ fn yes_skips_the_question_on_a_terminal() {
     let (code, screen) = on_terminal(
         &s,
         &[
-            "sign", "draft1.json", "--dir", "org", "--at", T1, "--key", "keys/alice.key", "--yes",
+            "sign",
+            "draft1.json",
+            "--dir",
+            "org",
+            "--at",
+            T1,
+            "--key",
+            "keys/alice.key",
+            "--yes",
         ],
         "",
     );

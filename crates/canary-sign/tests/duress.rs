@@ -17,13 +17,28 @@ fn a_panic_signed_statement_is_published_tripped_everywhere() {
     let alice = s.keygen("alice", None);
     let duress = s.keygen("duress", None);
     s.run(&[
-        "init", "--issuer", "example.org", "--dir", "org", "--threshold", "1", "--key",
+        "init",
+        "--issuer",
+        "example.org",
+        "--dir",
+        "org",
+        "--threshold",
+        "1",
+        "--key",
         "keys/alice.pub",
     ])
     .code(OK);
     let key = alice.args();
     s.run(&argv(
-        &["rotate", "--dir", "org", "--at", T1, "--add-panic", "keys/duress.pub"],
+        &[
+            "rotate",
+            "--dir",
+            "org",
+            "--at",
+            T1,
+            "--add-panic",
+            "keys/duress.pub",
+        ],
         &key,
     ))
     .code(OK);
@@ -32,8 +47,11 @@ fn a_panic_signed_statement_is_published_tripped_everywhere() {
     let draft = s.run(&["new", "--dir", "org", "--at", T2]);
     draft.code(OK);
     s.write("d1.json", &draft.stdout);
-    s.run(&argv(&["sign", "d1.json", "--dir", "org", "--at", T2], &key))
-        .code(OK);
+    s.run(&argv(
+        &["sign", "d1.json", "--dir", "org", "--at", T2],
+        &key,
+    ))
+    .code(OK);
     s.run(&["publish", "--dir", "org", "--out", "site", "--at", T2])
         .code(OK);
     let status = s.read_json("site/status.json");

@@ -13,10 +13,10 @@ use crate::common::{
     AtArgs, DirArgs, KeyArgs, escape, escape_json, note, open_key, refuse_problems,
     require_trusted, say, unlock_key,
 };
-use crate::summary::{self, KeyNames};
 use crate::error::{Result, fail, refuse};
 use crate::folder::IssuerFolder;
 use crate::fsutil::{write_atomic_public, write_new_public};
+use crate::summary::{self, KeyNames};
 
 /// Sign a draft into a new envelope, or add a signature to an envelope.
 #[derive(Debug, clap::Args)]
