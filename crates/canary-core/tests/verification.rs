@@ -396,6 +396,34 @@ fn a_panic_signature_trips_even_without_the_threshold() {
 }
 
 #[test]
+fn a_panic_signed_statement_is_read_as_signed_by_its_panic_key_only() {
+    let s = statement(1, None, PROMISES);
+    let chain = canary_core::TrustChain::new(policy(&["alice"], 1));
+    // Signed by the panic key alone: read, with the panic key as its only
+    // signer of any kind.
+    let v = chain
+        .verify_by_panic_key::<Statement>(&sign(&s, &["panic"]))
+        .expect("a panic key signed it");
+    assert!(v.signers().is_empty());
+    assert_eq!(v.panic_signers(), [pk("panic").id()]);
+    assert_eq!(v.document(), &s);
+    // Not signed by a panic key: refused, even when validly signed.
+    assert!(
+        chain
+            .verify_by_panic_key::<Statement>(&sign(&s, &["alice"]))
+            .is_err()
+    );
+    // A chain without panic keys reads nothing this way.
+    let none = canary_core::TrustChain::new(
+        TrustPolicy::new(ISSUER, 1, 1, [pk("alice")], []).expect("policy"),
+    );
+    assert!(
+        none.verify_by_panic_key::<Statement>(&sign(&s, &["panic"]))
+            .is_err()
+    );
+}
+
+#[test]
 fn max_age_from_the_options_overrides_the_policy() {
     let s = statement(1, None, PROMISES);
     let bytes = sign(&s, &["alice"]);

@@ -46,8 +46,10 @@ fn sign(s: &Scratch, input: &str, key: &Key, at: &str, extra: &[&str]) -> util::
     s.run(&argv(&[], &args))
 }
 
-/// Runs `canary-sign ARGS` on a pseudo-terminal (util-linux `script`),
+/// Runs `canary-sign ARGS` on a pseudo-terminal (util-linux `script`; the
+/// BSD `script` of macOS takes other options, so these runs are Linux's),
 /// typing `input`. Returns the exit code and everything the terminal showed.
+#[cfg(target_os = "linux")]
 fn on_terminal(s: &Scratch, args: &[&str], input: &str) -> (Option<i32>, String) {
     let which = std::process::Command::new("script")
         .arg("--version")
@@ -59,13 +61,12 @@ fn on_terminal(s: &Scratch, args: &[&str], input: &str) -> (Option<i32>, String)
     let bin = env!("CARGO_BIN_EXE_canary-sign");
     let command = std::iter::once(bin)
         .chain(args.iter().copied())
-        .map(|a| {
+        .inspect(|a| {
             assert!(
                 a.chars()
                     .all(|c| c.is_ascii_alphanumeric() || "/._-:=".contains(c)),
                 "argument {a:?} needs no quoting"
             );
-            a
         })
         .collect::<Vec<_>>()
         .join(" ");
@@ -275,6 +276,7 @@ fn checks_on_the_public_key_come_before_the_passphrase() {
     let _ = mallory;
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn on_a_terminal_nothing_is_signed_without_a_yes() {
     let s = Scratch::new();
@@ -323,6 +325,7 @@ fn on_a_terminal_nothing_is_signed_without_a_yes() {
     assert!(screen.contains("signed statement 1"), "{screen}");
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn yes_skips_the_question_on_a_terminal() {
     let s = Scratch::new();

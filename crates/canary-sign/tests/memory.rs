@@ -8,6 +8,8 @@
 //! `/proc/<pid>/mem` and searches it. The seed and the derived key are then
 //! worked out from the key file and the passphrase by the test itself.
 #![cfg(target_os = "linux")]
+// Helpers outside `#[test]` functions report failures by panicking.
+#![allow(clippy::panic)]
 
 mod util;
 

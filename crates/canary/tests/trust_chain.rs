@@ -742,6 +742,34 @@ fn show_applies_the_state_rules_and_the_policy_in_force() {
         "{}",
         out.stdout
     );
+    // The rotation followed is shown: versions, thresholds, and every key
+    // of the pin that it removes.
+    let pin = canary_core::TrustPolicy::from_toml(
+        &std::fs::read_to_string(s.trust()).expect("read the pin"),
+    )
+    .expect("the pin parses");
+    let kept = [public("alice").id(), public("bob").id()];
+    let removed: Vec<String> = pin
+        .keys()
+        .keys()
+        .filter(|id| !kept.contains(id))
+        .map(|id| id.short())
+        .collect();
+    assert!(!removed.is_empty(), "the rotation removes a key of the pin");
+    for needle in [
+        "Keys: 1 rotation(s) followed from the pinned trust version 1:".to_owned(),
+        format!(
+            "version 1 -> 2: threshold {} -> 2 of 2 keys",
+            pin.threshold()
+        ),
+        format!("removed: {}", removed.join(", ")),
+    ] {
+        assert!(
+            out.stdout.contains(&needle),
+            "lacks {needle:?}: {}",
+            out.stdout
+        );
+    }
 }
 
 /// A reader whose state reached trust version 2 never goes back to an older

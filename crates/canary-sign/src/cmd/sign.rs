@@ -31,9 +31,13 @@ Examples:
 Before signing, the draft must pass every rule a verifier applies, continue
 the folder's chain (sequence, previous digest, dates), expire at most one year
 after issued_at, and keep every promise of the previous statement word for
-word (--allow-statement-change to remove or reword one deliberately). The
-passphrase is asked only once the draft is known to be good. Nothing is
-written on any error.")]
+word (--allow-statement-change to remove or reword one deliberately).
+
+Before the passphrase, a summary of what is signed is printed (promises and
+what changed, an incident's changes, a rotation's keys and thresholds); on a
+terminal it signs only after you answer y (--yes for scripts). The passphrase
+is asked only once the draft is known to be good. Nothing is written on any
+error.")]
 pub struct Args {
     /// A draft (JSON in any formatting) or a signed envelope.
     #[arg(value_name = "INPUT")]

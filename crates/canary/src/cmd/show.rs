@@ -199,9 +199,8 @@ fn rotation(
         Some(c) => format!("{} ({})", k.id().short(), escape(c)),
         None => k.id().short(),
     };
-    let list = |keys: &[canary_core::PublicKey]| {
-        keys.iter().map(|k| label(k)).collect::<Vec<_>>().join(", ")
-    };
+    let list =
+        |keys: &[canary_core::PublicKey]| keys.iter().map(&label).collect::<Vec<_>>().join(", ");
     out.push_str(&format!(
         "  version {} -> {}: threshold {} -> {} of {} keys\n",
         change.from_version,
