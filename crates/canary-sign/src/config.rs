@@ -157,6 +157,12 @@ impl IssuerConfig {
             if !seen.insert(&c.id) {
                 bail!("components: id {:?} appears twice", c.id);
             }
+            if c.id == crate::statuspage::CANARY_COMPONENT {
+                bail!(
+                    "components: id {:?} is the canary's own component on the status API; choose another",
+                    c.id
+                );
+            }
         }
         Ok(())
     }

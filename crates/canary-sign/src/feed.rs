@@ -1,6 +1,8 @@
 //! `feed.atom`: one entry per statement and per incident version, with ids
-//! that never change (`urn:canary:<issuer>:statement:<seq>`,
-//! `urn:canary:<issuer>:incident:<id>:<version>`).
+//! that never change: `tag:` URIs (RFC 4151) minted by the issuer on the
+//! day of its first statement, `tag:<issuer>,<date>:canary/statement/<seq>`
+//! and `tag:<issuer>,<date>:canary/incident/<id>/<version>`. Each entry
+//! links to its signed document and to its place on the status page.
 
 use atom_syndication::{Entry, Feed, FixedDateTime, Link, Person, Text};
 use canary_core::{IncidentRecord, Statement, Timestamp};
@@ -12,21 +14,49 @@ fn time(t: Timestamp) -> FixedDateTime {
     t.as_datetime().fixed_offset()
 }
 
-fn link(href: String) -> Link {
+fn link(href: String, mime_type: &str) -> Link {
     let mut l = Link::default();
     l.set_href(href);
     l.set_rel("alternate");
-    l.set_mime_type(Some("application/json".to_owned()));
+    l.set_mime_type(Some(mime_type.to_owned()));
     l
 }
 
-fn statement_entry(issuer: &str, base: &str, s: &Statement, tripped: &[String]) -> Entry {
+/// The links of an entry: the signed document, and its place on the page.
+fn links(base: &str, document: String, anchor: &str) -> Vec<Link> {
+    vec![
+        link(format!("{base}{document}"), "application/json"),
+        link(format!("{base}index.html#{anchor}"), "text/html"),
+    ]
+}
+
+/// The tag URI prefix of the issuer's feed: `tag:<issuer>,<date>:canary/`,
+/// with `date` the day of the first statement (which never changes). An
+/// issuer that is not a plain host name is percent-encoded.
+fn tag_prefix(issuer: &str, first: Timestamp) -> String {
+    let authority: String = issuer
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'.' || b == b'-' {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let date = first.to_string();
+    format!("tag:{authority},{}:canary/", &date[..10])
+}
+
+fn statement_entry(
+    issuer: &str,
+    tag: &str,
+    base: &str,
+    s: &Statement,
+    tripped: &[String],
+) -> Entry {
     let mut e = Entry::default();
-    e.set_id(format!(
-        "urn:canary:{}:statement:{}",
-        escape(issuer),
-        s.sequence
-    ));
+    e.set_id(format!("{tag}statement/{}", s.sequence));
     e.set_title(Text::plain(format!(
         "{}Warrant canary {} of {}",
         if tripped.is_empty() { "" } else { "TRIPPED: " },
@@ -54,21 +84,17 @@ fn statement_entry(issuer: &str, base: &str, s: &Statement, tripped: &[String]) 
         body.push_str("\nThis is the final statement.");
     }
     e.set_summary(Some(Text::plain(body)));
-    e.set_links(vec![link(format!(
-        "{base}{}",
-        canary_core::ArchivePath::Statement(s.sequence).site_path()
-    ))]);
+    e.set_links(links(
+        base,
+        canary_core::ArchivePath::Statement(s.sequence).site_path(),
+        "canary",
+    ));
     e
 }
 
-fn incident_entry(issuer: &str, base: &str, r: &IncidentRecord) -> Entry {
+fn incident_entry(tag: &str, base: &str, r: &IncidentRecord) -> Entry {
     let mut e = Entry::default();
-    e.set_id(format!(
-        "urn:canary:{}:incident:{}:{}",
-        escape(issuer),
-        r.id,
-        r.version
-    ));
+    e.set_id(format!("{tag}incident/{}/{}", r.id, r.version));
     e.set_title(Text::plain(format!(
         "{} ({})",
         escape(&r.title),
@@ -86,14 +112,15 @@ fn incident_entry(issuer: &str, base: &str, r: &IncidentRecord) -> Entry {
         r.impact.as_str(),
         escape(&r.affected.join(", "))
     ))));
-    e.set_links(vec![link(format!(
-        "{base}{}",
+    e.set_links(links(
+        base,
         canary_core::ArchivePath::Incident {
             id: &r.id,
-            version: r.version
+            version: r.version,
         }
-        .site_path()
-    ))]);
+        .site_path(),
+        &format!("incident-{}", r.id),
+    ));
     e
 }
 
@@ -104,6 +131,10 @@ fn incident_entry(issuer: &str, base: &str, r: &IncidentRecord) -> Entry {
 pub fn render(site: &Site, statements: &[Statement], base: &str) -> String {
     // The base comes from canary.toml, which nothing else checks for this.
     let base = &escape(base);
+    let first = statements
+        .first()
+        .map_or(site.canary.statement.issued_at, |s| s.issued_at);
+    let tag = &tag_prefix(&site.issuer, first);
     let mut entries: Vec<Entry> = statements
         .iter()
         .map(|s| {
@@ -113,12 +144,12 @@ pub fn render(site: &Site, statements: &[Statement], base: &str) -> String {
             } else {
                 &[]
             };
-            statement_entry(&site.issuer, base, s, tripped)
+            statement_entry(&site.issuer, tag, base, s, tripped)
         })
         .chain(
             site.incident_versions
                 .iter()
-                .map(|r| incident_entry(&site.issuer, base, r)),
+                .map(|r| incident_entry(tag, base, r)),
         )
         .collect();
     // Newest first; ties in a fixed order so output is reproducible.
@@ -128,7 +159,7 @@ pub fn render(site: &Site, statements: &[Statement], base: &str) -> String {
             .then_with(|| a.id().cmp(b.id()))
     });
     let mut feed = Feed::default();
-    feed.set_id(format!("urn:canary:{}:feed", escape(&site.issuer)));
+    feed.set_id(format!("{tag}feed"));
     feed.set_title(Text::plain(format!(
         "{}: warrant canary and incidents",
         escape(&site.name)

@@ -865,6 +865,7 @@ mod tests {
                 panic_signers: Vec::new(),
                 threshold: 1,
                 tripped: Vec::new(),
+                state: crate::site::CanaryState::Fresh,
             },
             vec![(7, ts("2026-09-30T09:00:00Z"), Digest::of(b"payload"))],
             Vec::new(),
@@ -901,6 +902,7 @@ mod tests {
         let panic = site.canary.signers.remove(0);
         site.canary.panic_signers = vec![panic];
         site.canary.tripped = vec!["a panic key signed this statement (<b>x</b>)".to_owned()];
+        site.canary.state = crate::site::CanaryState::Tripped;
         let site = Site::new(
             site.issuer.clone(),
             site.name.clone(),

@@ -16,6 +16,7 @@ mod html;
 mod keyfile;
 mod passphrase;
 mod site;
+mod statuspage;
 mod summary;
 
 /// Sign warrant canaries and incident records, offline.

@@ -50,6 +50,23 @@ pub struct ComponentView {
     pub status: ComponentStatus,
 }
 
+/// The JSON Schema of `status.json`, published beside it (DESIGN §9).
+pub const STATUS_SCHEMA: &str = include_str!("schema/status.schema.json");
+
+/// What readers make of the current canary when the site is published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CanaryState {
+    /// Valid and not yet due (expiring soon counts as fresh).
+    Fresh,
+    /// The next statement is due (a warning for readers).
+    Late,
+    /// Expired, or older than the pinned `max_age`.
+    Stale,
+    /// Every reader reports it tripped.
+    Tripped,
+}
+
 /// The current canary.
 #[derive(Debug, Clone)]
 pub struct CanaryView {
@@ -67,6 +84,8 @@ pub struct CanaryView {
     /// signed it, it is final, a promise was removed or reworded); empty
     /// when it is not tripped.
     pub tripped: Vec<String>,
+    /// What readers make of it at publishing time.
+    pub state: CanaryState,
 }
 
 impl CanaryView {
@@ -95,6 +114,8 @@ pub struct Site {
     pub incidents: Vec<IncidentRecord>,
     /// Every version of every incident, for the feed.
     pub incident_versions: Vec<IncidentRecord>,
+    /// When the site was published (`publish --at`, or the clock).
+    pub generated_at: Timestamp,
 }
 
 impl Site {
@@ -135,6 +156,7 @@ impl Site {
                 ComponentView { id, name, status }
             })
             .collect();
+        let generated_at = canary.statement.issued_at;
         Site {
             issuer,
             name,
@@ -144,6 +166,7 @@ impl Site {
             history,
             incidents,
             incident_versions,
+            generated_at,
         }
     }
 
@@ -171,6 +194,7 @@ impl Site {
     pub fn status_json(&self) -> serde_json::Value {
         let s = &self.canary.statement;
         serde_json::json!({
+            "generated_at": self.generated_at.to_string(),
             "issuer": self.issuer,
             "name": self.name,
             "indicator": self.indicator.as_str(),
@@ -195,6 +219,7 @@ impl Site {
                 "expires_at": s.expires_at.to_string(),
                 "digest": self.canary.digest.to_string(),
                 "final": s.is_final(),
+                "state": self.canary.state,
                 "tripped": self.canary.is_tripped(),
                 "tripped_reasons": self.canary.tripped,
                 "signers": self.canary.signers.iter().map(ToString::to_string).collect::<Vec<_>>(),

@@ -87,6 +87,24 @@ fn a_panic_signed_statement_is_published_tripped_everywhere() {
             .is_some_and(|r| r.contains("panic key")),
         "{status}"
     );
+    // The Statuspage API: the canary's component is down, with an incident.
+    let summary = s.read_json("site/api/v2/summary.json");
+    assert_eq!(summary["status"]["indicator"], "critical", "{summary}");
+    let canary = summary["components"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == "Warrant canary"))
+        .expect("the canary component");
+    assert_eq!(canary["status"], "major_outage");
+    let unresolved = s.read_json("site/api/v2/incidents/unresolved.json");
+    let tripped = &unresolved["incidents"][0];
+    assert_eq!(tripped["name"], "Warrant canary tripped", "{unresolved}");
+    assert_eq!(tripped["impact"], "critical");
+    assert!(
+        tripped["incident_updates"][0]["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("panic key")),
+        "{tripped}"
+    );
     let page = s.read_string("site/index.html");
     for needle in [
         "Warrant canary tripped.",

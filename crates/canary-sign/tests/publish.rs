@@ -118,7 +118,18 @@ fn the_demo_publishes_the_design_layout_and_verifies() {
         "canary.txt".into(),
         "feed.atom".into(),
         "status.json".into(),
+        "status.schema.json".into(),
     ];
+    for api in [
+        "status",
+        "summary",
+        "components",
+        "incidents",
+        "incidents/unresolved",
+        "scheduled-maintenances",
+    ] {
+        expected.push(format!("api/v2/{api}.json"));
+    }
     for seq in 1..=3 {
         expected.push(format!(".well-known/canary/statements/{seq:06}.json"));
     }
@@ -300,7 +311,8 @@ fn feed_and_status_read_back_as_the_input() {
         &std::fs::read_to_string(site.join("feed.atom")).expect("feed"),
     )
     .expect("valid Atom");
-    assert_eq!(feed.id(), "urn:canary:example.org:feed");
+    // tag: URIs minted on the day of the demo's first statement.
+    assert_eq!(feed.id(), "tag:example.org,2026-04-01:canary/feed");
     let ids: Vec<&str> = feed.entries().iter().map(|e| e.id()).collect();
     let versions: usize = std::fs::read_dir(folder.join("incidents"))
         .expect("incidents")
@@ -316,7 +328,9 @@ fn feed_and_status_read_back_as_the_input() {
         "one entry per statement and incident version"
     );
     for seq in 1..=3 {
-        assert!(ids.contains(&format!("urn:canary:example.org:statement:{seq}").as_str()));
+        assert!(
+            ids.contains(&format!("tag:example.org,2026-04-01:canary/statement/{seq}").as_str())
+        );
     }
     let unique: std::collections::BTreeSet<&&str> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len(), "ids are unique");

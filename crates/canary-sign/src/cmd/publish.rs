@@ -13,7 +13,7 @@ use crate::common::{AtArgs, DirArgs, escape, escape_json, note, say};
 use crate::error::{Result, fail, refuse};
 use crate::folder::IssuerFolder;
 use crate::fsutil::write_atomic_public;
-use crate::site::{CanaryView, Site};
+use crate::site::{CanaryState, CanaryView, Site};
 
 /// Publish the issuer folder as a static site: the signed canary, its
 /// archive, the incident records, a status page, a feed.
@@ -419,9 +419,9 @@ pub fn run(args: &Args) -> Result<u8> {
 
     // What readers will make of it, checked before anything is written;
     // a canary they will see as tripped is published as tripped.
-    let tripped = check_as_reader(&files, &latest.bytes, chain, now)?;
+    let (tripped, state) = check_as_reader(&files, &latest.bytes, chain, now)?;
 
-    let site = Site::new(
+    let mut site = Site::new(
         folder.config.issuer.clone(),
         folder
             .config
@@ -441,6 +441,7 @@ pub fn run(args: &Args) -> Result<u8> {
             panic_signers: latest.verified.panic_signers().to_vec(),
             threshold: policy.threshold(),
             tripped: tripped.iter().map(ToString::to_string).collect(),
+            state,
         },
         statements
             .iter()
@@ -459,6 +460,7 @@ pub fn run(args: &Args) -> Result<u8> {
             .map(|r| r.verified.document().clone())
             .collect(),
     );
+    site.generated_at = now;
     let base = folder
         .config
         .url
@@ -478,10 +480,19 @@ pub fn run(args: &Args) -> Result<u8> {
         "feed.atom",
         crate::feed::render(&site, &all_statements, &base).into_bytes(),
     ));
-    let mut status =
-        escape_json(&serde_json::to_string_pretty(&site.status_json()).map_err(|e| fail!("{e}"))?);
-    status.push('\n');
-    files.push(Output::page("status.json", status.into_bytes()));
+    let json_page = |value: &serde_json::Value| -> Result<Vec<u8>> {
+        let mut text = escape_json(&serde_json::to_string_pretty(value).map_err(|e| fail!("{e}"))?);
+        text.push('\n');
+        Ok(text.into_bytes())
+    };
+    files.push(Output::page("status.json", json_page(&site.status_json())?));
+    files.push(Output::page(
+        "status.schema.json",
+        crate::site::STATUS_SCHEMA.as_bytes().to_vec(),
+    ));
+    for (rel, value) in crate::statuspage::files(&site, &base) {
+        files.push(Output::page(rel, json_page(&value)?));
+    }
     // The latest statement goes last: readers never see it before its archive.
     files.push(Output::page(layout::LATEST, latest.bytes.clone()));
 
@@ -564,14 +575,15 @@ fn write_order<'a>(
 /// (the core's rotation walk, statement check, history and incidents):
 /// refuses what readers would see as invalid, warns about the rest.
 /// Returns the findings that trip the canary for readers (none when it is
-/// not tripped): a statement signed by a panic key alone is tripped, and
-/// published as such, whatever else is missing.
+/// not tripped) and what readers make of it now: a statement signed by a
+/// panic key alone is tripped, and published as such, whatever else is
+/// missing.
 fn check_as_reader(
     files: &[Output],
     latest: &[u8],
     folder_chain: &TrustChain,
     now: canary_core::Timestamp,
-) -> Result<Vec<Finding>> {
+) -> Result<(Vec<Finding>, CanaryState)> {
     let prefix = format!("{}/", layout::ARCHIVE_ROOT);
     let mut archive: BTreeMap<String, Vec<u8>> = files
         .iter()
@@ -599,7 +611,7 @@ fn check_as_reader(
                  canary as TRIPPED ({}), and the site says so",
                 escape(&join(&tripped))
             ));
-            return Ok(tripped);
+            return Ok((tripped, CanaryState::Tripped));
         }
         return Err(explain_unverified(latest, &chain, &report.findings));
     };
@@ -623,25 +635,32 @@ fn check_as_reader(
         .iter()
         .map(Finding::verdict)
         .fold(Verdict::Ok, Verdict::worst);
+    let late = findings.iter().any(|f| matches!(f, Finding::Late { .. }));
     match verdict {
         Verdict::Stale => {
             note(&format!(
                 "warning: the published canary is stale as of {now}: {}; sign a new statement",
                 escape(&join(&findings))
             ));
-            Ok(Vec::new())
+            Ok((Vec::new(), CanaryState::Stale))
         }
         Verdict::Tripped => {
             note(&format!(
                 "warning: readers will see this canary as tripped: {}",
                 escape(&join(&findings))
             ));
-            Ok(findings
+            let tripped = findings
                 .into_iter()
                 .filter(|f| f.verdict() == Verdict::Tripped)
-                .collect())
+                .collect();
+            Ok((tripped, CanaryState::Tripped))
         }
-        Verdict::Ok | Verdict::Warning | Verdict::Invalid | Verdict::Unreachable => Ok(Vec::new()),
+        Verdict::Ok | Verdict::Warning | Verdict::Invalid | Verdict::Unreachable if late => {
+            Ok((Vec::new(), CanaryState::Late))
+        }
+        Verdict::Ok | Verdict::Warning | Verdict::Invalid | Verdict::Unreachable => {
+            Ok((Vec::new(), CanaryState::Fresh))
+        }
     }
 }
 
