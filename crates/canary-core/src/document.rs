@@ -701,6 +701,49 @@ pub struct IncidentRecord {
     pub previous: Option<Digest>,
 }
 
+/// What an incident record answers to a yes/no question (was data lost?
+/// exposed?): a "no" on a record still open is not an answer yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// Yes.
+    Yes,
+    /// No, on a resolved record.
+    No,
+    /// No on a record still open: the investigation may change it.
+    NotYetKnown,
+}
+
+impl Answer {
+    fn of(flag: bool, status: IncidentStatus) -> Self {
+        match (flag, status) {
+            (true, _) => Answer::Yes,
+            (false, IncidentStatus::Resolved) => Answer::No,
+            (false, _) => Answer::NotYetKnown,
+        }
+    }
+
+    /// `yes`, `no` or `not yet known`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Answer::Yes => "yes",
+            Answer::No => "no",
+            Answer::NotYetKnown => "not yet known",
+        }
+    }
+}
+
+impl IncidentRecord {
+    /// Whether data was lost, as readers should be told.
+    pub fn data_lost(&self) -> Answer {
+        Answer::of(self.compromised.data_lost, self.status)
+    }
+
+    /// Whether data was exposed, as readers should be told.
+    pub fn data_exposed(&self) -> Answer {
+        Answer::of(self.compromised.data_exposed, self.status)
+    }
+}
+
 impl Payload for IncidentRecord {
     const PAYLOAD_TYPE: PayloadType = PayloadType::Incident;
 

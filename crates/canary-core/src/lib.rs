@@ -67,7 +67,7 @@ mod verify;
 pub use archive::{Walked, check_history, check_incidents, verify_archived_statement};
 pub use digest::{Digest, DigestError};
 pub use document::{
-    BitcoinProof, Compromise, FieldError, Freshness, Impact, IncidentKind, IncidentRecord,
+    Answer, BitcoinProof, Compromise, FieldError, Freshness, Impact, IncidentKind, IncidentRecord,
     IncidentRef, IncidentStatus, IncidentUpdate, KeyRotation, Measure, MeasureKind, Payload,
     PayloadError, Statement, StatementItem, is_slug, parse_draft, parse_payload, to_payload,
 };

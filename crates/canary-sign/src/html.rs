@@ -354,8 +354,8 @@ fn incident(site: &Site, r: &IncidentRecord) -> Markup {
                     (prose(&r.compromised.summary))
                 }
                 ul.verdicts {
-                    li.yes[r.compromised.data_lost] { "Data lost: " strong { (yes_no(r.compromised.data_lost)) } }
-                    li.yes[r.compromised.data_exposed] { "Data exposed: " strong { (yes_no(r.compromised.data_exposed)) } }
+                    li.yes[r.compromised.data_lost] { "Data lost: " strong { (r.data_lost().as_str()) } }
+                    li.yes[r.compromised.data_exposed] { "Data exposed: " strong { (r.data_exposed().as_str()) } }
                 }
 
                 h4 { "Measures taken to prevent this in the future" }
@@ -522,10 +522,6 @@ fn component_name(site: &Site, id: &str) -> String {
 
 fn incident_anchor(r: &IncidentRecord) -> String {
     format!("incident-{}", text(&r.id))
-}
-
-fn yes_no(b: bool) -> &'static str {
-    if b { "yes" } else { "no" }
 }
 
 /// A status icon: never the only signal, always beside words.

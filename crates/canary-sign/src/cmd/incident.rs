@@ -103,7 +103,8 @@ pub struct NewArgs {
     /// A component id of canary.toml that is affected (repeatable).
     #[arg(long, value_name = "COMPONENT")]
     pub affected: Vec<String>,
-    /// When it began (default: now).
+    /// When it began (default: now, or --at), for a record written up after
+    /// the fact. The update's own time is --at.
     #[arg(long, value_name = "TIMESTAMP")]
     pub started_at: Option<Timestamp>,
     #[command(flatten)]
@@ -138,6 +139,10 @@ pub struct ResolveArgs {
     /// The incident's id.
     #[arg(long)]
     pub id: String,
+    /// When it ended (default: now, or --at), for a record written up after
+    /// the fact.
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub resolved_at: Option<Timestamp>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -279,7 +284,9 @@ pub fn run(command: &Command) -> Result<u8> {
                 started_at: a.started_at.unwrap_or(now),
                 resolved_at: None,
                 affected: a.affected.clone(),
-                what_happened: c.message.clone(),
+                // Only what the maintainer wrote as such: the first update
+                // says what is being done, not what happened.
+                what_happened: String::new(),
                 compromised: Compromise {
                     summary: "Not yet known; this record will be updated.".to_owned(),
                     data_lost: false,
@@ -293,6 +300,13 @@ pub fn run(command: &Command) -> Result<u8> {
                 return Err(fail!(
                     "a new incident cannot start resolved; open it, then `incident resolve`"
                 ));
+            }
+            if record.started_at > now {
+                return Err(fail!(
+                    "--started-at {} is after the update's time {now}",
+                    record.started_at
+                )
+                .hint("the update is dated --at (default: now); give an --at at or after --started-at"));
             }
             apply(&c.edits, &mut record)?;
             finish(&folder, &mut record, c, now)
@@ -334,7 +348,16 @@ pub fn run(command: &Command) -> Result<u8> {
             let now = c.at.now()?;
             let (mut record, _) = next_version(&folder, &a.id)?;
             record.status = IncidentStatus::Resolved;
-            record.resolved_at = Some(now);
+            let resolved_at = a.resolved_at.unwrap_or(now);
+            if resolved_at > now || resolved_at < record.started_at {
+                return Err(fail!(
+                    "--resolved-at {resolved_at} must be between the start {} and the update's \
+                     time {now}",
+                    record.started_at
+                )
+                .hint("the update is dated --at (default: now)"));
+            }
+            record.resolved_at = Some(resolved_at);
             apply(&c.edits, &mut record)?;
             finish(&folder, &mut record, c, now)
         }

@@ -242,15 +242,17 @@ fn incident(out: &mut String, r: &IncidentRecord) {
     out.push_str(&format!(
         "    When & what was affected: {when}; {affected}\n"
     ));
-    out.push_str(&format!(
-        "    What happened: {}\n",
+    let what = if r.what_happened.trim().is_empty() {
+        "not described yet".to_owned()
+    } else {
         escape(&r.what_happened)
-    ));
+    };
+    out.push_str(&format!("    What happened: {what}\n"));
     out.push_str(&format!(
         "    What was compromised/lost: {} (data lost: {}, data exposed: {})\n",
         escape(&r.compromised.summary),
-        yes_no(r.compromised.data_lost),
-        yes_no(r.compromised.data_exposed)
+        r.data_lost().as_str(),
+        r.data_exposed().as_str()
     ));
     out.push_str("    Measures taken:\n");
     for m in &r.measures {
@@ -271,6 +273,3 @@ fn incident(out: &mut String, r: &IncidentRecord) {
     }
 }
 
-fn yes_no(b: bool) -> &'static str {
-    if b { "yes" } else { "no" }
-}
