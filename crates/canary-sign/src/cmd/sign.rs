@@ -16,6 +16,7 @@ use crate::common::{
 use crate::error::{Result, fail, refuse};
 use crate::folder::IssuerFolder;
 use crate::fsutil::{write_atomic_public, write_new_public};
+use crate::plain;
 
 /// Sign a draft into a new envelope, or add a signature to an envelope.
 #[derive(Debug, clap::Args)]
@@ -74,6 +75,11 @@ pub trait Signable: Payload + HasIssuer {
     /// The keys that may sign it, with threshold 1.
     fn signers_policy(&self, folder: &IssuerFolder) -> anyhow::Result<TrustPolicy> {
         Ok(folder.policy()?.with_threshold(1))
+    }
+    /// The statement to make plain signatures of (DESIGN §9, `plain/`):
+    /// statements only.
+    fn plain(&self) -> Option<&Statement> {
+        None
     }
     /// How far its signatures are, and whether that is enough.
     fn progress(&self, folder: &IssuerFolder, envelope: &Envelope) -> (String, bool) {
@@ -154,6 +160,9 @@ impl Signable for Statement {
     }
     fn default_path(&self, folder: &IssuerFolder) -> PathBuf {
         folder.statement_path(self.sequence)
+    }
+    fn plain(&self) -> Option<&Statement> {
+        Some(self)
     }
 }
 
@@ -319,6 +328,9 @@ pub fn sign_new<T: Signable>(
     let bytes = checked_output::<T>(&policy, &envelope, &key)?;
     folder.record_trust()?;
     write_new_public(&path, &bytes)?;
+    if let Some(statement) = doc.plain() {
+        write_plain(folder, statement, envelope.payload(), &key, &path)?;
+    }
     report(&what, &path, doc.progress(folder, &envelope));
     Ok(path)
 }
@@ -394,6 +406,19 @@ fn cosign<T: Signable>(
     let key = load_key(&args.key)?;
     require_trusted(&policy, &key, &args.key.key, folder)?;
     if !envelope.add_signature(&key) {
+        // Signed before canary-sign made plain signatures: make them now.
+        if let Some(statement) = doc.plain()
+            && plain::issuer_fits(&statement.issuer)
+            && !has_plain(folder, statement, envelope.payload(), key.public_key())
+        {
+            write_plain(folder, statement, envelope.payload(), &key, &args.input)?;
+            say(&format!(
+                "{} was already signed by this key ({}); made its plain signatures",
+                args.input.display(),
+                key.public_key().id().short()
+            ));
+            return Ok(args.input.clone());
+        }
         return Err(refuse!(
             "{} is already signed by this key ({})",
             args.input.display(),
@@ -408,8 +433,76 @@ fn cosign<T: Signable>(
     } else {
         write_atomic_public(&path, &bytes)?;
     }
+    if let Some(statement) = doc.plain() {
+        write_plain(folder, statement, envelope.payload(), &key, &path)?;
+    }
     report(&what, &path, doc.progress(folder, &envelope));
     Ok(path)
+}
+
+/// True when `key`'s plain signatures of `statement` are in the folder and
+/// verify over `payload`.
+fn has_plain(
+    folder: &IssuerFolder,
+    statement: &Statement,
+    payload: &[u8],
+    key: &canary_core::PublicKey,
+) -> bool {
+    let dir = folder.plain_dir(statement.sequence);
+    let (sig, minisig) = plain::file_names(&key.id());
+    let ns = plain::namespace(&statement.issuer);
+    let comment = plain::trusted_comment(statement);
+    std::fs::read(dir.join(sig)).is_ok_and(|f| plain::check_sshsig(&f, key, &ns, payload).is_ok())
+        && std::fs::read(dir.join(minisig))
+            .is_ok_and(|f| plain::check_minisig(&f, key, &comment, payload).is_ok())
+}
+
+/// Makes `key`'s SSHSIG and minisign signatures of the statement's payload
+/// and writes them to the folder's `plain/<seq>/` (replacing any there), once
+/// they verify. `envelope` is where the envelope was written, for the hint.
+fn write_plain(
+    folder: &IssuerFolder,
+    statement: &Statement,
+    payload: &[u8],
+    key: &canary_core::SigningKey,
+    envelope: &Path,
+) -> Result<()> {
+    if !plain::issuer_fits(&statement.issuer) {
+        note(&format!(
+            "note: no plain signatures (ssh-keygen, minisign) for issuer {:?}: they need an \
+             issuer of ASCII letters, digits and .-_:@+ only",
+            escape(&statement.issuer)
+        ));
+        return Ok(());
+    }
+    let sigs = plain::sign(key, statement, payload);
+    let public = key.public_key();
+    plain::check_sshsig(
+        &sigs.sshsig,
+        public,
+        &plain::namespace(&statement.issuer),
+        payload,
+    )
+    .and_then(|()| {
+        plain::check_minisig(
+            &sigs.minisig,
+            public,
+            &plain::trusted_comment(statement),
+            payload,
+        )
+    })
+    .map_err(|e| fail!("internal: a new plain signature does not verify: {e}"))?;
+    let dir = folder.plain_dir(statement.sequence);
+    let (sig, minisig) = plain::file_names(&public.id());
+    write_atomic_public(&dir.join(sig), &sigs.sshsig)
+        .and_then(|()| write_atomic_public(&dir.join(minisig), &sigs.minisig))
+        .map_err(|e| {
+            crate::error::Failure::error(e).hint(format!(
+                "the envelope is signed; to make the plain signatures again: canary-sign sign {} --key KEY",
+                envelope.display()
+            ))
+        })?;
+    Ok(())
 }
 
 /// Serializes the envelope and verifies it as a reader would before anything
