@@ -30,6 +30,8 @@ Writes:
   .well-known/canary/incidents/ID/NNNNNN.json every incident version
   .well-known/canary/rotations/NNNNNN.json    every key rotation (fully signed)
   .well-known/canary/trust.toml               the trust policy readers pin
+  .well-known/canary/plain/                   payload.json, the signers' SSH and
+                                              minisign signatures of it, the keys
   index.html  canary.txt  feed.atom  status.json
 
 Only documents with enough signatures are published, and only a site that

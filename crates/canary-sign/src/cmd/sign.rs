@@ -33,7 +33,13 @@ the folder's chain (sequence, previous digest, dates), expire at most one year
 after issued_at, and keep every promise of the previous statement word for
 word (--allow-statement-change to remove or reword one deliberately). The
 passphrase is asked only once the draft is known to be good. Nothing is
-written on any error.")]
+written on any error.
+
+Signing or co-signing a statement also makes, with the same key, an SSH
+signature (namespace canary-v1@ISSUER) and a minisign signature of its
+payload, in plain/SEQ/ of the issuer folder, for readers without canary.
+Signing a statement again with a key that signed it before these existed
+makes them.")]
 pub struct Args {
     /// A draft (JSON in any formatting) or a signed envelope.
     #[arg(value_name = "INPUT")]
