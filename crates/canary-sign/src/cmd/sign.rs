@@ -333,10 +333,12 @@ pub fn sign_new<T: Signable>(
     let envelope = Envelope::sign(T::PAYLOAD_TYPE, payload, &key);
     let bytes = checked_output::<T>(&policy, &envelope, &key)?;
     folder.record_trust()?;
-    write_new_public(&path, &bytes)?;
+    // The plain signatures first: a run killed in between leaves no
+    // envelope, and running it again writes the same bytes and finishes.
     if let Some(statement) = doc.plain() {
-        write_plain(folder, statement, envelope.payload(), &key, &path)?;
+        write_plain(folder, statement, envelope.payload(), &key)?;
     }
+    write_new_public(&path, &bytes)?;
     report(&what, &path, doc.progress(folder, &envelope));
     Ok(path)
 }
@@ -417,7 +419,7 @@ fn cosign<T: Signable>(
             && plain::issuer_fits(&statement.issuer)
             && !has_plain(folder, statement, envelope.payload(), key.public_key())
         {
-            write_plain(folder, statement, envelope.payload(), &key, &args.input)?;
+            write_plain(folder, statement, envelope.payload(), &key)?;
             say(&format!(
                 "{} was already signed by this key ({}); made its plain signatures",
                 args.input.display(),
@@ -434,13 +436,14 @@ fn cosign<T: Signable>(
     let bytes = checked_output::<T>(&policy, &envelope, &key)?;
     let path = args.out.clone().unwrap_or_else(|| args.input.clone());
     folder.record_trust()?;
+    // The plain signatures first, as for a new document.
+    if let Some(statement) = doc.plain() {
+        write_plain(folder, statement, envelope.payload(), &key)?;
+    }
     if args.out.is_some() {
         write_new_public(&path, &bytes)?;
     } else {
         write_atomic_public(&path, &bytes)?;
-    }
-    if let Some(statement) = doc.plain() {
-        write_plain(folder, statement, envelope.payload(), &key, &path)?;
     }
     report(&what, &path, doc.progress(folder, &envelope));
     Ok(path)
@@ -465,13 +468,12 @@ fn has_plain(
 
 /// Makes `key`'s SSHSIG and minisign signatures of the statement's payload
 /// and writes them to the folder's `plain/<seq>/` (replacing any there), once
-/// they verify. `envelope` is where the envelope was written, for the hint.
+/// they verify.
 fn write_plain(
     folder: &IssuerFolder,
     statement: &Statement,
     payload: &[u8],
     key: &canary_core::SigningKey,
-    envelope: &Path,
 ) -> Result<()> {
     if !plain::issuer_fits(&statement.issuer) {
         note(&format!(
@@ -504,8 +506,8 @@ fn write_plain(
         .and_then(|()| write_atomic_public(&dir.join(minisig), &sigs.minisig))
         .map_err(|e| {
             crate::error::Failure::error(e).hint(format!(
-                "the envelope is signed; to make the plain signatures again: canary-sign sign {} --key KEY",
-                envelope.display()
+                "make {} writable and run the same command again",
+                dir.display()
             ))
         })?;
     Ok(())
