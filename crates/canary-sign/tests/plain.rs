@@ -266,6 +266,19 @@ fn the_envelope_recipe_in_canary_txt_works_with_jq_and_openssl() {
         page.contains("Verify without canary"),
         "the page lacks the section"
     );
+    let envelope = canary_core::Envelope::parse(&s.read("site/.well-known/canary.json"))
+        .expect("the envelope parses");
+    for sig in envelope.signatures() {
+        let k = sig.keyid.short();
+        for needed in [
+            format!("-s payload.json.{k}.sig &lt; payload.json"),
+            format!("-x payload.json.{k}.minisig"),
+        ] {
+            assert!(page.contains(&needed), "the page lacks {needed:?}");
+            let plain = needed.replace("&lt;", "<");
+            assert!(text.contains(&plain), "canary.txt lacks {plain:?}");
+        }
+    }
 
     let (Some(_), Some(_), Some(sh)) = (find("jq"), find("openssl"), find("sh")) else {
         assert!(
@@ -417,4 +430,40 @@ fn publish_removes_plain_files_it_no_longer_writes() {
     publish(&s, "site").code(OK);
     assert!(!s.exists(&stray), "a stale signature stayed");
     assert!(s.exists(&other), "publish removed a file it never writes");
+}
+
+#[test]
+fn an_issuer_that_cannot_stand_in_allowed_signers_gets_no_plain_files() {
+    let s = Scratch::new();
+    let alice = s.keygen("alice", None);
+    let issuer = "ex,ample.org";
+    s.run(&[
+        "init",
+        "--issuer",
+        ISSUER,
+        "--dir",
+        ORG,
+        "--key",
+        "keys/alice.pub",
+    ])
+    .code(OK);
+    // An issuer name init does not make (it is no host name), but canary.toml
+    // may hold.
+    let config = s.read_string("org/canary.toml");
+    s.write(
+        "org/canary.toml",
+        config.replace("issuer = \"example.org\"", &format!("issuer = {issuer:?}")),
+    );
+    s.run(&["new", "--dir", ORG, "--at", AT, "--out", "draft.json"])
+        .code(OK);
+    let a = alice.args();
+    s.run(&argv(&["sign", "draft.json", "--dir", ORG, "--at", AT], &a))
+        .code(OK)
+        .stderr_has("no plain signatures");
+    assert!(!s.exists("org/plain"), "plain signatures for {issuer:?}");
+    publish(&s, "site").code(OK).stderr_has("no plain/ folder");
+    assert!(!s.exists(PLAIN));
+    let text = s.read_string("site/canary.txt");
+    assert!(text.contains("Verify without canary"), "{text}");
+    assert!(!text.contains("ssh-keygen"), "{text}");
 }
