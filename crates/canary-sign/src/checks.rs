@@ -172,6 +172,9 @@ pub fn incident(
 ) -> Result<Vec<FieldError>> {
     let mut problems: Vec<FieldError> = same_issuer(folder, &r.issuer).into_iter().collect();
     problems.extend(in_the_future("started_at", r.started_at, now));
+    if let Some(end) = r.resolved_at {
+        problems.extend(in_the_future("resolved_at", end, now));
+    }
     if let Some(u) = r.updates.last() {
         problems.extend(in_the_future("updates", u.at, now).map(|p| FieldError {
             reason: format!("the last update {}", p.reason),

@@ -247,6 +247,13 @@ impl IssuerFolder {
         self.dir.join(ArchivePath::Statement(sequence).to_path())
     }
 
+    /// The folder of statement `sequence`'s plain signatures (DESIGN §8,
+    /// this implementation's addition): `plain/<seq>/` (zero-padded to 6),
+    /// beside `statements/`, which holds envelopes only.
+    pub fn plain_dir(&self, sequence: u64) -> PathBuf {
+        self.dir.join("plain").join(format!("{sequence:06}"))
+    }
+
     /// Path of version `version` of incident `id`.
     pub fn incident_path(&self, id: &str, version: u64) -> PathBuf {
         self.dir

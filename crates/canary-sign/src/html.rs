@@ -14,7 +14,7 @@ use chrono::Timelike as _;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::common::escape;
-use crate::site::{ComponentStatus, Site};
+use crate::site::{ComponentStatus, DSSE_PROFILE, PLAIN_DIR, Site};
 
 /// Where readers find the signed files, relative to the page.
 const CANARY_JSON: &str = canary_core::layout::LATEST;
@@ -246,6 +246,7 @@ fn canary(site: &Site, name: &str) -> Markup {
                     li { a href="status.json" { "status.json" } span.muted { " — machine-readable status" } }
                     li { a href=(TRUST_TOML) { "trust.toml" } span.muted { " — the trust policy" } }
                 }
+                (without_canary(site))
 
                 @if !site.history.is_empty() {
                     h3 #history-heading { "Statement history" }
@@ -268,6 +269,39 @@ fn canary(site: &Site, name: &str) -> Markup {
                 }
             }
         }
+    }
+}
+
+/// "Verify without canary": stock `ssh-keygen` and `minisign` on the
+/// `plain/` files, and the envelope with jq and OpenSSL.
+fn without_canary(site: &Site) -> Markup {
+    let commands = site.plain_commands();
+    let recipe = site.dsse_recipe();
+    html! {
+        h3 #without-canary { "Verify without canary" }
+        @if !commands.is_empty() {
+            p {
+                "The statement's payload, byte for byte, and its signers' signatures are also published for stock tools in "
+                code { "/" (PLAIN_DIR) }
+                ". In that folder, for each signer:"
+            }
+            @for (id, ssh, minisign) in &commands {
+                p.small { "Signer " code.hex { (id.short()) } }
+                pre.cmd.wraps { code { (ssh) "\n" (minisign) } }
+            }
+            p.small.muted {
+                "Compare the keys in " code { "allowed_signers" } " and " code { "*.minisign.pub" }
+                " with the trust policy you pinned first: files from the same server prove nothing by themselves."
+            }
+        }
+        @if let Some(recipe) = recipe {
+            p {
+                "The signed statement itself, with " code { "jq" } ", " code { "base64" } " and OpenSSL 3, in "
+                code { "/.well-known/" } " (the key is the signer's from " code { "trust.toml" } "; repeat for each signer):"
+            }
+            pre.cmd.wraps { code { (recipe) } }
+        }
+        p.small.muted { (DSSE_PROFILE) }
     }
 }
 
@@ -758,6 +792,7 @@ h1, h2, h3, h4 { line-height: 1.25; }
 .hex { overflow-wrap: anywhere; word-break: break-all; background: var(--soft); padding: .1rem .35rem; border-radius: 4px; font-size: .8125rem; }
 .cmd { background: var(--soft); border: 1px solid var(--border); border-radius: 8px; padding: .75rem 1rem; overflow-x: auto; margin: .5rem 0 1rem; }
 .cmd code { font-size: 1em; }
+.cmd.wraps { white-space: pre-wrap; overflow-wrap: anywhere; overflow-x: visible; }
 .files { margin: 0; padding-left: 1.25rem; }
 .files li { margin: .2rem 0; }
 .table-scroll { overflow-x: auto; }
@@ -862,6 +897,8 @@ mod tests {
                 threshold: 1,
                 tripped: Vec::new(),
                 state: crate::site::CanaryState::Fresh,
+                signer_keys: Vec::new(),
+                plain_signers: vec![key],
             },
             vec![(7, ts("2026-09-30T09:00:00Z"), Digest::of(b"payload"))],
             Vec::new(),

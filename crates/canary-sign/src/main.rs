@@ -15,6 +15,7 @@ mod fsutil;
 mod html;
 mod keyfile;
 mod passphrase;
+mod plain;
 mod site;
 mod statuspage;
 mod summary;

@@ -2,7 +2,9 @@
 //! documents only: the status page, `status.json` and `canary.txt` are all
 //! renderings of this one model.
 
-use canary_core::{Digest, Impact, IncidentRecord, IncidentStatus, KeyId, Statement, Timestamp};
+use canary_core::{
+    Digest, Impact, IncidentRecord, IncidentStatus, KeyId, PublicKey, Statement, Timestamp,
+};
 use serde::Serialize;
 
 use crate::common::escape;
@@ -86,6 +88,10 @@ pub struct CanaryView {
     pub tripped: Vec<String>,
     /// What readers make of it at publishing time.
     pub state: CanaryState,
+    /// The signers' public keys, in key-id order (for the DSSE recipe).
+    pub signer_keys: Vec<PublicKey>,
+    /// The signers whose SSHSIG and minisign signatures are in `plain/`.
+    pub plain_signers: Vec<KeyId>,
 }
 
 impl CanaryView {
@@ -94,6 +100,15 @@ impl CanaryView {
         !self.tripped.is_empty()
     }
 }
+
+/// Where the `plain/` files are published.
+pub const PLAIN_DIR: &str = ".well-known/canary/plain/";
+
+/// How the envelope reads to other DSSE producers and consumers.
+pub const DSSE_PROFILE: &str = "canary.json is a DSSE v1 envelope in a strict profile: every \
+    signature names its keyid (the lowercase hex SHA-256 of the raw public key), base64 is the \
+    standard alphabet with padding and nothing else, and the envelope has no fields besides \
+    payload, payloadType and signatures.";
 
 /// Everything the site shows.
 #[derive(Debug, Clone)]
@@ -229,6 +244,43 @@ impl Site {
         })
     }
 
+    /// The `ssh-keygen` and `minisign` commands that check each signer's
+    /// `plain/` signatures, run in that folder; empty when none is published.
+    pub fn plain_commands(&self) -> Vec<(KeyId, String, String)> {
+        let issuer = escape(&self.issuer);
+        self.canary
+            .plain_signers
+            .iter()
+            .map(|id| {
+                let k = id.short();
+                (
+                    *id,
+                    format!(
+                        "ssh-keygen -Y verify -f allowed_signers -I {issuer} \\\n  -n canary-v1@{issuer} -s payload.json.{k}.sig < payload.json"
+                    ),
+                    format!("minisign -Vm payload.json -x payload.json.{k}.minisig \\\n  -p {k}.minisign.pub"),
+                )
+            })
+            .collect()
+    }
+
+    /// A shell recipe that checks the first signer's signature in
+    /// `canary.json` with jq, base64 and OpenSSL 3, run in `.well-known/`.
+    pub fn dsse_recipe(&self) -> Option<String> {
+        let key = self.canary.signer_keys.first()?;
+        let b64 = key.to_string();
+        let b64 = b64.strip_prefix("ed25519:").unwrap_or(&b64);
+        Some(format!(
+            "jq -r .payload canary.json | base64 -d > payload.json\n\
+             jq -r '.signatures[] | select(.keyid == \"{id}\") | .sig' canary.json \\\n  | base64 -d > sig.bin\n\
+             t=$(jq -r .payloadType canary.json)\n\
+             {{ printf 'DSSEv1 %d %s %d ' \"${{#t}}\" \"$t\" \"$(( $(wc -c < payload.json) ))\"\n  cat payload.json; }} > pae.bin\n\
+             {{ printf '\\060\\052\\060\\005\\006\\003\\053\\145\\160\\003\\041\\000'\n  printf '%s' '{b64}' | base64 -d; }} > key.der\n\
+             openssl pkeyutl -verify -pubin -inkey key.der -keyform DER -rawin \\\n  -in pae.bin -sigfile sig.bin",
+            id = key.id(),
+        ))
+    }
+
     /// `canary.txt`: the current canary for people, labelled as a rendering.
     pub fn canary_text(&self) -> String {
         let s = &self.canary.statement;
@@ -285,6 +337,59 @@ impl Site {
         for k in &self.canary.panic_signers {
             t.push_str(&format!("  {k} (PANIC KEY)\n"));
         }
+        t.push_str(&self.verify_without_canary_text());
+        t
+    }
+
+    /// The "Verify without canary" part of `canary.txt`.
+    fn verify_without_canary_text(&self) -> String {
+        let indent = |block: &str| {
+            block
+                .lines()
+                .map(|l| format!("    {l}\n"))
+                .collect::<String>()
+        };
+        let mut t = String::from("\nVerify without canary\n\n");
+        let commands = self.plain_commands();
+        if !commands.is_empty() {
+            t.push_str(&format!(
+                "The statement's payload, byte for byte, and its signers' signatures are also\n\
+                 published for stock tools in /{PLAIN_DIR}. In that folder,\n\
+                 for each signer:\n\n"
+            ));
+            for (id, ssh, minisign) in &commands {
+                t.push_str(&format!("  {}\n\n", id.short()));
+                t.push_str(&indent(ssh));
+                t.push_str(&indent(minisign));
+                t.push('\n');
+            }
+            t.push_str(
+                "Compare the keys in allowed_signers and *.minisign.pub with the trust policy\n\
+                 you pinned first: files from the same server prove nothing by themselves.\n\n",
+            );
+        }
+        if let Some(recipe) = self.dsse_recipe() {
+            t.push_str(
+                "The signed statement itself, with jq, base64 and OpenSSL 3, in /.well-known/\n\
+                 (the key is the signer's from trust.toml; repeat for each signer):\n\n",
+            );
+            t.push_str(&indent(&recipe));
+            t.push('\n');
+        }
+        let mut line = String::new();
+        for word in DSSE_PROFILE.split(' ') {
+            if !line.is_empty() && line.len() + word.len() >= 78 {
+                t.push_str(&line);
+                t.push('\n');
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        t.push_str(&line);
+        t.push('\n');
         t
     }
 }

@@ -1333,12 +1333,14 @@ fn refused_cosign_leaves_the_envelope_byte_identical() {
         envelope(&bytes).payload()
     );
     assert_mode(&s.path(STMT1), 0o644);
+    // Nothing else than bob's plain signatures (DESIGN §9) is new.
     let names: Vec<_> = snapshot(&s.path("org")).into_keys().collect();
-    assert_eq!(
-        names,
-        before.into_keys().collect::<Vec<_>>(),
-        "no stray temporary file"
-    );
+    let mut expected: Vec<_> = before.into_keys().collect();
+    let k = bob.public.id().short();
+    expected.push(format!("plain/000001/payload.json.{k}.minisig").into());
+    expected.push(format!("plain/000001/payload.json.{k}.sig").into());
+    expected.sort();
+    assert_eq!(names, expected, "no stray temporary file");
 }
 
 // ---------------------------------------------------------------------------

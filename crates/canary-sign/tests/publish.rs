@@ -146,6 +146,28 @@ fn the_demo_publishes_the_design_layout_and_verifies() {
             expected.push(format!(".well-known/canary/incidents/{id}/{v}"));
         }
     }
+    // plain/: the payload, the trusted keys for ssh-keygen and minisign,
+    // and the signatures the signers made (none, for a statement signed
+    // before canary-sign made them).
+    expected.push(".well-known/canary/plain/payload.json".into());
+    expected.push(".well-known/canary/plain/allowed_signers".into());
+    for name in ["alice", "bob"] {
+        let text = std::fs::read_to_string(repo().join(format!("keys/example.org-{name}.pub")))
+            .expect("a demo key");
+        let key = canary_core::PublicKey::from_pub_file(&text)
+            .expect("the key parses")
+            .0;
+        expected.push(format!(
+            ".well-known/canary/plain/{}.minisign.pub",
+            key.id().short()
+        ));
+    }
+    if let Ok(entries) = std::fs::read_dir(folder.join("plain/000003")) {
+        for e in entries {
+            let name = e.expect("entry").file_name().to_string_lossy().into_owned();
+            expected.push(format!(".well-known/canary/plain/{name}"));
+        }
+    }
     expected.sort();
     let found: Vec<String> = site.keys().cloned().collect();
     assert_eq!(

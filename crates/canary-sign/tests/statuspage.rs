@@ -11,7 +11,6 @@
 // Helpers outside `#[test]` functions report failures by panicking.
 #![allow(clippy::panic)]
 
-
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;

@@ -301,13 +301,7 @@ pub fn run(command: &Command) -> Result<u8> {
                     "a new incident cannot start resolved; open it, then `incident resolve`"
                 ));
             }
-            if record.started_at > now {
-                return Err(fail!(
-                    "--started-at {} is after the update's time {now}",
-                    record.started_at
-                )
-                .hint("the update is dated --at (default: now); give an --at at or after --started-at"));
-            }
+
             apply(&c.edits, &mut record)?;
             finish(&folder, &mut record, c, now)
         }
@@ -348,16 +342,9 @@ pub fn run(command: &Command) -> Result<u8> {
             let now = c.at.now()?;
             let (mut record, _) = next_version(&folder, &a.id)?;
             record.status = IncidentStatus::Resolved;
-            let resolved_at = a.resolved_at.unwrap_or(now);
-            if resolved_at > now || resolved_at < record.started_at {
-                return Err(fail!(
-                    "--resolved-at {resolved_at} must be between the start {} and the update's \
-                     time {now}",
-                    record.started_at
-                )
-                .hint("the update is dated --at (default: now)"));
-            }
-            record.resolved_at = Some(resolved_at);
+            // Checked with the rest of the record: not before started_at,
+            // not in the future.
+            record.resolved_at = Some(a.resolved_at.unwrap_or(now));
             apply(&c.edits, &mut record)?;
             finish(&folder, &mut record, c, now)
         }

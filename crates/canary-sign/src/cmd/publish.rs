@@ -30,6 +30,8 @@ Writes:
   .well-known/canary/incidents/ID/NNNNNN.json every incident version
   .well-known/canary/rotations/NNNNNN.json    every key rotation (fully signed)
   .well-known/canary/trust.toml               the trust policy readers pin
+  .well-known/canary/plain/                   payload.json, the signers' SSH and
+                                              minisign signatures of it, the keys
   index.html  canary.txt  feed.atom  status.json
 
 Only documents with enough signatures are published, and only a site that
@@ -363,12 +365,15 @@ pub fn run(args: &Args) -> Result<u8> {
             ".well-known/canary/statements/x",
             ".well-known/canary/rotations/x",
             ".well-known/canary/incidents/x",
+            "api/v2/incidents/x",
+            ".well-known/canary/plain/x",
         ]
         .iter()
         .map(Path::new),
     )?;
     crate::fsutil::remove_leftovers(&args.out, false)?;
     crate::fsutil::remove_leftovers(&args.out.join(".well-known"), true)?;
+    crate::fsutil::remove_leftovers(&args.out.join("api"), true)?;
     let chain = folder.chain()?;
     let policy = chain.current().clone();
     let (statements, incidents) = gather(&folder, chain)?;
@@ -421,6 +426,8 @@ pub fn run(args: &Args) -> Result<u8> {
     // a canary they will see as tripped is published as tripped.
     let (tripped, state) = check_as_reader(&files, &latest.bytes, chain, now)?;
 
+    let (plain_files, plain_signers) = plain_outputs(&folder, latest, &policy)?;
+
     let mut site = Site::new(
         folder.config.issuer.clone(),
         folder
@@ -442,6 +449,13 @@ pub fn run(args: &Args) -> Result<u8> {
             threshold: policy.threshold(),
             tripped: tripped.iter().map(ToString::to_string).collect(),
             state,
+            signer_keys: latest
+                .verified
+                .signers()
+                .iter()
+                .filter_map(|id| policy.keys().get(id).copied())
+                .collect(),
+            plain_signers,
         },
         statements
             .iter()
@@ -493,15 +507,18 @@ pub fn run(args: &Args) -> Result<u8> {
     for (rel, value) in crate::statuspage::files(&site, &base) {
         files.push(Output::page(rel, json_page(&value)?));
     }
+    files.extend(plain_files);
     // The latest statement goes last: readers never see it before its archive.
     files.push(Output::page(layout::LATEST, latest.bytes.clone()));
 
     // Everything is checked before the first byte is written.
+    check_plain(&files, &policy, &folder, &s)?;
     check_existing(&args.out, &files, &s, latest.verified.digest(), &policy)?;
     check_output_folders(&args.out, files.iter().map(|f| Path::new(&f.rel)))?;
     for file in write_order(&args.out, &files, chain, &latest.bytes) {
         write_atomic_public(&args.out.join(&file.rel), &file.bytes)?;
     }
+    remove_stale_plain(&args.out, &files)?;
     for file in &files {
         let on_disk = std::fs::read(args.out.join(&file.rel))
             .map_err(|e| fail!("cannot read back {}: {e}", file.rel))?;
@@ -524,6 +541,165 @@ pub fn run(args: &Args) -> Result<u8> {
         files.len()
     ));
     Ok(0)
+}
+
+/// Where the `plain/` files go (DESIGN §9).
+fn plain_root() -> String {
+    format!("{}/plain", layout::ARCHIVE_ROOT)
+}
+
+/// The `plain/` files of the latest statement: its payload, the keys of the
+/// policy in force as `allowed_signers` and minisign public keys, and the
+/// SSHSIG and minisign signatures its signers made when signing, from the
+/// folder's `plain/<seq>/`. A signer without them (a statement signed before
+/// canary-sign made them) is named in a note. Returns the files and the
+/// signers whose signatures are published.
+fn plain_outputs(
+    folder: &IssuerFolder,
+    latest: &Signed<Statement>,
+    policy: &canary_core::TrustPolicy,
+) -> Result<(Vec<Output>, Vec<KeyId>)> {
+    let s = latest.verified.document();
+    if !crate::plain::issuer_fits(&s.issuer) {
+        note(&format!(
+            "note: no plain/ folder (ssh-keygen, minisign) for issuer {:?}: it needs an issuer \
+             of ASCII letters, digits and .-_:@+ only",
+            escape(&s.issuer)
+        ));
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let root = plain_root();
+    let mut files = vec![
+        Output::page(
+            &format!("{root}/payload.json"),
+            latest.verified.payload().to_vec(),
+        ),
+        Output::page(
+            &format!("{root}/allowed_signers"),
+            crate::plain::allowed_signers(&s.issuer, policy.keys().values()).into_bytes(),
+        ),
+    ];
+    for (id, key) in policy.keys() {
+        files.push(Output::page(
+            &format!("{root}/{}", crate::plain::minisign_pub_name(id)),
+            crate::plain::minisign_pub(key).into_bytes(),
+        ));
+    }
+    let dir = folder.plain_dir(s.sequence);
+    let mut published = Vec::new();
+    let mut missing = Vec::new();
+    for id in latest.verified.signers() {
+        let (sig, minisig) = crate::plain::file_names(id);
+        let mut found = 0;
+        for name in [sig, minisig] {
+            let path = dir.join(&name);
+            match std::fs::read(&path) {
+                Ok(bytes) => {
+                    files.push(Output::page(&format!("{root}/{name}"), bytes));
+                    found += 1;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(fail!("cannot read {}: {e}", path.display())),
+            }
+        }
+        if found == 2 {
+            published.push(*id);
+        } else {
+            missing.push(id.short());
+        }
+    }
+    if !missing.is_empty() {
+        note(&format!(
+            "note: statement {} has no plain signatures (ssh-keygen, minisign) by {}: it was \
+             signed before canary-sign made them, so plain/ holds {} signer(s) of {}. To add \
+             them, sign it again with each of those keys: canary-sign sign {} --key KEY",
+            s.sequence,
+            missing.join(", "),
+            published.len(),
+            latest.verified.signers().len(),
+            folder.statement_path(s.sequence).display()
+        ));
+    }
+    Ok((files, published))
+}
+
+/// Checks every signature in the site's `plain/` folder (in memory) over
+/// the `payload.json` beside it, with the key its name gives: a signature a
+/// reader's `ssh-keygen` or `minisign` would reject is never published.
+fn check_plain(
+    files: &[Output],
+    policy: &canary_core::TrustPolicy,
+    folder: &IssuerFolder,
+    statement: &Statement,
+) -> Result<()> {
+    let prefix = format!("{}/", plain_root());
+    let Some(payload) = files
+        .iter()
+        .find(|f| f.rel == format!("{prefix}payload.json"))
+    else {
+        return Ok(());
+    };
+    let ns = crate::plain::namespace(&statement.issuer);
+    let comment = crate::plain::trusted_comment(statement);
+    for file in files {
+        let Some(name) = file.rel.strip_prefix(&prefix) else {
+            continue;
+        };
+        let Some(rest) = name.strip_prefix("payload.json.") else {
+            continue;
+        };
+        let (k, ssh) = match (rest.strip_suffix(".sig"), rest.strip_suffix(".minisig")) {
+            (Some(k), _) => (k, true),
+            (_, Some(k)) => (k, false),
+            _ => continue,
+        };
+        let from = folder.plain_dir(statement.sequence).join(name);
+        let key = policy
+            .keys()
+            .iter()
+            .find(|(id, _)| id.short() == k)
+            .map(|(_, key)| key)
+            .ok_or_else(|| fail!("{}: no key of the trust policy has id {k}", from.display()))?;
+        let checked = if ssh {
+            crate::plain::check_sshsig(&file.bytes, key, &ns, &payload.bytes)
+        } else {
+            crate::plain::check_minisig(&file.bytes, key, &comment, &payload.bytes)
+        };
+        if let Err(e) = checked {
+            return Err(refuse!(
+                "{}: {e}: readers' ssh-keygen and minisign would reject it; nothing was written",
+                from.display()
+            )
+            .hint(format!(
+                "sign the statement again with key {k} to make its plain signatures anew: \
+                 canary-sign sign {} --key KEY",
+                folder.statement_path(statement.sequence).display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Removes what an earlier publish left in the site's `plain/` folder and
+/// this one does not write (signatures by a key that did not sign the new
+/// statement, keys no longer trusted): they would not verify over the new
+/// `payload.json`. Only files named like the ones publish writes.
+fn remove_stale_plain(out: &Path, files: &[Output]) -> Result<()> {
+    let root = plain_root();
+    let dir = out.join(&root);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = name.starts_with("payload.json.") || name.ends_with(".minisign.pub");
+        let kept = files.iter().any(|f| f.rel == format!("{root}/{name}"));
+        if ours && !kept && entry.file_type().is_ok_and(|t| t.is_file()) {
+            std::fs::remove_file(entry.path())
+                .map_err(|e| fail!("cannot remove {}: {e}", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// The order to write the site in, so that a reader who fetches while it

@@ -16,6 +16,7 @@ use crate::common::{
 use crate::error::{Result, fail, refuse};
 use crate::folder::IssuerFolder;
 use crate::fsutil::{write_atomic_public, write_new_public};
+use crate::plain;
 use crate::summary::{self, KeyNames};
 
 /// Sign a draft into a new envelope, or add a signature to an envelope.
@@ -37,7 +38,13 @@ Before the passphrase, a summary of what is signed is printed (promises and
 what changed, an incident's changes, a rotation's keys and thresholds); on a
 terminal it signs only after you answer y (--yes for scripts). The passphrase
 is asked only once the draft is known to be good. Nothing is written on any
-error.")]
+error.
+
+Signing or co-signing a statement also makes, with the same key, an SSH
+signature (namespace canary-v1@ISSUER) and a minisign signature of its
+payload, in plain/SEQ/ of the issuer folder, for readers without canary.
+Signing a statement again with a key that signed it before these existed
+makes them.")]
 pub struct Args {
     /// A draft (JSON in any formatting) or a signed envelope.
     #[arg(value_name = "INPUT")]
@@ -81,6 +88,11 @@ pub trait Signable: Payload + HasIssuer {
     /// The keys that may sign it, with threshold 1.
     fn signers_policy(&self, folder: &IssuerFolder) -> anyhow::Result<TrustPolicy> {
         Ok(folder.policy()?.with_threshold(1))
+    }
+    /// The statement to make plain signatures of (DESIGN §9, `plain/`):
+    /// statements only.
+    fn plain(&self) -> Option<&Statement> {
+        None
     }
     /// How far its signatures are, and whether that is enough.
     fn progress(&self, folder: &IssuerFolder, envelope: &Envelope) -> (String, bool) {
@@ -167,6 +179,9 @@ impl Signable for Statement {
     }
     fn summary(&self, folder: &IssuerFolder, _names: &KeyNames) -> Vec<String> {
         summary::statement(self, summary::previous_statement(folder, self).as_ref())
+    }
+    fn plain(&self) -> Option<&Statement> {
+        Some(self)
     }
 }
 
@@ -341,6 +356,11 @@ pub fn sign_new<T: Signable>(
     let envelope = Envelope::sign(T::PAYLOAD_TYPE, payload, &key);
     let bytes = checked_output::<T>(&policy, &envelope, &key)?;
     folder.record_trust()?;
+    // The plain signatures first: a run killed in between leaves no
+    // envelope, and running it again writes the same bytes and finishes.
+    if let Some(statement) = doc.plain() {
+        write_plain(folder, statement, envelope.payload(), &key)?;
+    }
     write_new_public(&path, &bytes)?;
     let panic = policy.panic_keys().contains_key(&key.public_key().id());
     report(&what, &path, doc.progress(folder, &envelope), panic);
@@ -419,7 +439,14 @@ fn cosign<T: Signable>(
     let file = open_key(&args.key)?;
     let id = file.public_key().id();
     require_trusted(&policy, file.public_key(), &args.key.key, folder)?;
-    if envelope.signatures().iter().any(|s| s.keyid == id) {
+    // Already signed by this key: refused before any passphrase, unless the
+    // plain signatures of a statement signed before they existed are still
+    // to be made (that needs the key).
+    let plain_missing = doc.plain().is_some_and(|statement| {
+        plain::issuer_fits(&statement.issuer)
+            && !has_plain(folder, statement, envelope.payload(), file.public_key())
+    });
+    if envelope.signatures().iter().any(|s| s.keyid == id) && !plain_missing {
         return Err(refuse!(
             "{} is already signed by this key ({})",
             args.input.display(),
@@ -439,6 +466,19 @@ fn cosign<T: Signable>(
     )?;
     let key = unlock_key(&file, &args.key)?;
     if !envelope.add_signature(&key) {
+        // Signed before canary-sign made plain signatures: make them now.
+        if let Some(statement) = doc.plain()
+            && plain::issuer_fits(&statement.issuer)
+            && !has_plain(folder, statement, envelope.payload(), key.public_key())
+        {
+            write_plain(folder, statement, envelope.payload(), &key)?;
+            say(&format!(
+                "{} was already signed by this key ({}); made its plain signatures",
+                args.input.display(),
+                key.public_key().id().short()
+            ));
+            return Ok(args.input.clone());
+        }
         return Err(refuse!(
             "{} is already signed by this key ({})",
             args.input.display(),
@@ -448,6 +488,10 @@ fn cosign<T: Signable>(
     let bytes = checked_output::<T>(&policy, &envelope, &key)?;
     let path = args.out.clone().unwrap_or_else(|| args.input.clone());
     folder.record_trust()?;
+    // The plain signatures first, as for a new document.
+    if let Some(statement) = doc.plain() {
+        write_plain(folder, statement, envelope.payload(), &key)?;
+    }
     if args.out.is_some() {
         write_new_public(&path, &bytes)?;
     } else {
@@ -485,6 +529,70 @@ fn signing_with(
         line.push_str(&format!("\nalready signed by: {}", list.join(", ")));
     }
     line
+}
+
+/// True when `key`'s plain signatures of `statement` are in the folder and
+/// verify over `payload`.
+fn has_plain(
+    folder: &IssuerFolder,
+    statement: &Statement,
+    payload: &[u8],
+    key: &canary_core::PublicKey,
+) -> bool {
+    let dir = folder.plain_dir(statement.sequence);
+    let (sig, minisig) = plain::file_names(&key.id());
+    let ns = plain::namespace(&statement.issuer);
+    let comment = plain::trusted_comment(statement);
+    std::fs::read(dir.join(sig)).is_ok_and(|f| plain::check_sshsig(&f, key, &ns, payload).is_ok())
+        && std::fs::read(dir.join(minisig))
+            .is_ok_and(|f| plain::check_minisig(&f, key, &comment, payload).is_ok())
+}
+
+/// Makes `key`'s SSHSIG and minisign signatures of the statement's payload
+/// and writes them to the folder's `plain/<seq>/` (replacing any there), once
+/// they verify.
+fn write_plain(
+    folder: &IssuerFolder,
+    statement: &Statement,
+    payload: &[u8],
+    key: &canary_core::SigningKey,
+) -> Result<()> {
+    if !plain::issuer_fits(&statement.issuer) {
+        note(&format!(
+            "note: no plain signatures (ssh-keygen, minisign) for issuer {:?}: they need an \
+             issuer of ASCII letters, digits and .-_:@+ only",
+            escape(&statement.issuer)
+        ));
+        return Ok(());
+    }
+    let sigs = plain::sign(key, statement, payload);
+    let public = key.public_key();
+    plain::check_sshsig(
+        &sigs.sshsig,
+        public,
+        &plain::namespace(&statement.issuer),
+        payload,
+    )
+    .and_then(|()| {
+        plain::check_minisig(
+            &sigs.minisig,
+            public,
+            &plain::trusted_comment(statement),
+            payload,
+        )
+    })
+    .map_err(|e| fail!("internal: a new plain signature does not verify: {e}"))?;
+    let dir = folder.plain_dir(statement.sequence);
+    let (sig, minisig) = plain::file_names(&public.id());
+    write_atomic_public(&dir.join(sig), &sigs.sshsig)
+        .and_then(|()| write_atomic_public(&dir.join(minisig), &sigs.minisig))
+        .map_err(|e| {
+            crate::error::Failure::error(e).hint(format!(
+                "make {} writable and run the same command again",
+                dir.display()
+            ))
+        })?;
+    Ok(())
 }
 
 /// Serializes the envelope and verifies it as a reader would before anything

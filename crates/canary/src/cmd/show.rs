@@ -272,4 +272,3 @@ fn incident(out: &mut String, r: &IncidentRecord) {
         ));
     }
 }
-
