@@ -249,6 +249,16 @@ pub struct BitcoinProof {
     pub header: Option<String>,
 }
 
+impl BitcoinProof {
+    /// True when the proof carries the block header, which the document
+    /// rules have checked offline (it hashes to `hash`, meets its own
+    /// difficulty target, and its time precedes `issued_at`); without it
+    /// only a block explorer can confirm the hash.
+    pub fn header_checked(&self) -> bool {
+        self.header.is_some()
+    }
+}
+
 /// Proof that the text was not written before some date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -872,6 +882,42 @@ impl Payload for KeyRotation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Bitcoin's genesis block: its header hashes to the well-known hash,
+    /// meets its target (nBits 0x1d00ffff) and was mined on 2009-01-03.
+    const GENESIS_HEADER: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c";
+    const GENESIS_HASH: &str = "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f";
+
+    #[test]
+    fn a_bitcoin_header_is_checked_offline() {
+        let at = |s: &str| s.parse::<Timestamp>().expect("time");
+        let proof = |hash: &str, header: Option<String>| BitcoinProof {
+            height: 0,
+            hash: hash.to_owned(),
+            header,
+        };
+        let good = proof(GENESIS_HASH, Some(GENESIS_HEADER.to_owned()));
+        assert_eq!(check_bitcoin(&good, at("2026-01-01T00:00:00Z")), Ok(()));
+        assert!(good.header_checked());
+        assert!(!proof(GENESIS_HASH, None).header_checked());
+        // Mined after the statement: refused.
+        let early = check_bitcoin(&good, at("2009-01-01T00:00:00Z"));
+        assert!(early.is_err_and(|e| e.contains("after issued_at")));
+        // Another hash, or a header with its nonce changed: refused.
+        let other = GENESIS_HASH.replace("6f", "70");
+        let refused = check_bitcoin(
+            &proof(&other, Some(GENESIS_HEADER.to_owned())),
+            at("2026-01-01T00:00:00Z"),
+        );
+        assert!(refused.is_err_and(|e| e.contains("does not match the header")));
+        let mut nonce = GENESIS_HEADER.to_owned();
+        nonce.replace_range(152..154, "1e");
+        let refused = check_bitcoin(
+            &proof(GENESIS_HASH, Some(nonce)),
+            at("2026-01-01T00:00:00Z"),
+        );
+        assert!(refused.is_err_and(|e| e.contains("does not match the header")));
+    }
 
     /// Regression (found with the `payload` fuzz target's round-trip check):
     /// serde reads a struct from an array of its field values, so canonical

@@ -83,6 +83,14 @@ pub fn statement(
 ) -> Result<Vec<FieldError>> {
     let mut problems: Vec<FieldError> = same_issuer(folder, &s.issuer).into_iter().collect();
 
+    // A canary that promises nothing signals nothing when it stops.
+    if s.statements.is_empty() {
+        problems.push(problem(
+            "statements",
+            "is empty: a canary needs at least one promise (canary.toml's [[statements]])",
+        ));
+    }
+
     // The one-year limit: a canary promising further ahead means little.
     let limit = s
         .issued_at

@@ -201,6 +201,42 @@ fn canary(site: &Site, name: &str) -> Markup {
                     div { dt { "Expires" } dd { (tile_time(s.expires_at)) } }
                     div { dt { "Signatures" } dd { (signatures) } }
                 }
+                @if let Some(f) = &s.freshness {
+                    h3 { "Freshness proof" }
+                    dl.kv {
+                        @if let Some(b) = &f.bitcoin {
+                            div {
+                                dt { "Bitcoin block" }
+                                dd {
+                                    "No. " (b.height) " "
+                                    (hex(&b.hash))
+                                }
+                            }
+                            div {
+                                dt { "Header" }
+                                dd {
+                                    @if b.header_checked() {
+                                        "Included and checked offline: it hashes to the block hash, meets its difficulty target, and its time precedes the statement."
+                                    } @else {
+                                        "Not included: look the block up to confirm it."
+                                    }
+                                }
+                            }
+                        }
+                        @if let Some(headlines) = &f.headlines {
+                            div {
+                                dt { "Headlines" }
+                                dd {
+                                    ul.keys {
+                                        @for h in headlines {
+                                            li { (text(h)) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
                 p.small.muted {
                     "Expect a new statement by the due date. If none has appeared by the expiry date, "
                     "or if a promise above disappears or changes, the canary has stopped speaking: treat that as a signal."
@@ -219,15 +255,15 @@ fn canary(site: &Site, name: &str) -> Markup {
                         dd {
                             ul.keys {
                                 @for k in &c.signers {
-                                    li { code.hex { (k.to_string()) } }
+                                    li { (hex(&k.to_string())) }
                                 }
                                 @for k in &c.panic_signers {
-                                    li { code.hex { (k.to_string()) } " " strong { "(panic key)" } }
+                                    li { (hex(&k.to_string())) " " strong { "(panic key)" } }
                                 }
                             }
                         }
                     }
-                    div { dt { "Digest" } dd { code.hex { (c.digest.to_string()) } } }
+                    div { dt { "Digest" } dd { (hex(&c.digest.to_string())) } }
                 }
 
                 h3 { "Verify it yourself" }
@@ -260,7 +296,7 @@ fn canary(site: &Site, name: &str) -> Markup {
                                             a href=(statement_path(*seq)) { (seq) }
                                         }
                                         td { (time(*issued)) }
-                                        td { code.hex { (digest.to_string()) } }
+                                        td { (hex(&digest.to_string())) }
                                     }
                                 }
                             }
@@ -554,6 +590,27 @@ fn component_name(site: &Site, id: &str) -> String {
         .map_or_else(|| text(id), |c| text(&c.name))
 }
 
+/// A digest, key id or block hash as groups of 16 characters that wrap only
+/// between groups (`<wbr>`, which copies as nothing): a line never ends or
+/// starts with a stray character. A `sha256:` prefix stays with the first
+/// group.
+fn hex(value: &str) -> Markup {
+    let (prefix, rest) = match value.split_once(':') {
+        Some((p, r)) => (format!("{p}:"), r),
+        None => (String::new(), value),
+    };
+    let chars: Vec<char> = rest.chars().collect();
+    let groups: Vec<String> = chars.chunks(16).map(|c| c.iter().collect()).collect();
+    html! {
+        code.hex {
+            @for (i, group) in groups.iter().enumerate() {
+                @if i > 0 { wbr; }
+                span { @if i == 0 { (text(&prefix)) } (text(group)) }
+            }
+        }
+    }
+}
+
 fn incident_anchor(r: &IncidentRecord) -> String {
     format!("incident-{}", text(&r.id))
 }
@@ -789,7 +846,8 @@ h1, h2, h3, h4 { line-height: 1.25; }
 .kv dd { margin: 0; min-width: 0; }
 .keys { list-style: none; margin: 0; padding: 0; }
 .keys li + li { margin-top: .35rem; }
-.hex { overflow-wrap: anywhere; word-break: break-all; background: var(--soft); padding: .1rem .35rem; border-radius: 4px; font-size: .8125rem; }
+.hex { overflow-wrap: normal; word-break: normal; background: var(--soft); padding: .1rem .35rem; border-radius: 4px; font-size: .8125rem; }
+.hex span { white-space: nowrap; }
 .cmd { background: var(--soft); border: 1px solid var(--border); border-radius: 8px; padding: .75rem 1rem; overflow-x: auto; margin: .5rem 0 1rem; }
 .cmd code { font-size: 1em; }
 .cmd.wraps { white-space: pre-wrap; overflow-wrap: anywhere; overflow-x: visible; }
@@ -927,6 +985,46 @@ mod tests {
         }
         assert!(!page.contains("Unresolved incidents"));
         assert!(page.chars().all(|c| c == '\n' || !c.is_control()));
+    }
+
+    #[test]
+    fn the_freshness_proof_is_shown() {
+        let mut site = final_site();
+        site.canary.statement.freshness = Some(canary_core::Freshness {
+            bitcoin: Some(canary_core::BitcoinProof {
+                height: 0,
+                hash: "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f".to_owned(),
+                header: Some("0100".to_owned()),
+            }),
+            headlines: Some(vec!["Rain <expected>".to_owned()]),
+        });
+        let page = render(&site);
+        for needle in [
+            "Freshness proof",
+            "No. 0",
+            "<span>000000000019d668</span><wbr><span>9c085ae165831e93</span>",
+            "Included and checked offline",
+            "Rain &lt;expected&gt;",
+        ] {
+            assert!(page.contains(needle), "the page lacks {needle:?}");
+        }
+        let text = site.canary_text();
+        assert!(text.contains(
+            "Bitcoin block 0 (000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f)"
+        ));
+        assert!(text.contains("was checked offline"));
+        assert!(text.contains("Headline: Rain <expected>"));
+        if let Some(b) = site
+            .canary
+            .statement
+            .freshness
+            .as_mut()
+            .and_then(|f| f.bitcoin.as_mut())
+        {
+            b.header = None;
+        }
+        assert!(render(&site).contains("Not included: look the block up"));
+        assert!(site.canary_text().contains("no header included"));
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod html;
 mod keyfile;
 mod passphrase;
 mod plain;
+mod signing;
 mod site;
 mod statuspage;
 mod summary;

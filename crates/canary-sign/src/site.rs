@@ -323,6 +323,25 @@ impl Site {
         if s.is_final() {
             t.push_str("\nThis is the final statement: no further canary will be published.\n");
         }
+        if let Some(f) = &s.freshness {
+            t.push_str("\nFreshness proof (the text was not written before):\n");
+            if let Some(b) = &f.bitcoin {
+                t.push_str(&format!(
+                    "  Bitcoin block {} ({})\n  {}\n",
+                    b.height,
+                    escape(&b.hash),
+                    if b.header_checked() {
+                        "its header is included and was checked offline: it hashes to the block\n  \
+                         hash, meets its difficulty target, and its time precedes the statement"
+                    } else {
+                        "no header included: look the block up to confirm it"
+                    }
+                ));
+            }
+            for h in f.headlines.iter().flatten() {
+                t.push_str(&format!("  Headline: {}\n", escape(h)));
+            }
+        }
         t.push_str(&format!("\nNext statement due: {}\n", s.next_due));
         t.push_str(&format!("Expires:            {}\n", s.expires_at));
         t.push_str(&format!("Digest:             {}\n", self.canary.digest));

@@ -428,10 +428,16 @@ fn assert_shows_everything(html: &str, f: &Fixture, what: &str) {
             "{what}: every incident has the heading {heading:?}"
         );
     }
+    // Key ids and digests are written in groups that wrap only between
+    // groups (<span>s joined by <wbr>): read without that markup.
+    let joined = html
+        .replace("<span>", "")
+        .replace("</span>", "")
+        .replace("<wbr>", "");
     for key in [&f.alice, &f.bob] {
         let id = key.public.id().to_string();
         assert!(
-            html.contains(&format!(">{id}</code>")),
+            joined.contains(&format!(">{id}</code>")),
             "{what}: signer {id} is missing"
         );
     }
@@ -596,6 +602,43 @@ fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
 }
 
+/// A script for the page: for every `code.hex`, the characters that start a
+/// new line, which must each start a 16-character group after the
+/// `sha256:` prefix; the counts go into the DOM as `WRAP checked=N
+/// wrapped=N bad=N ... END`.
+const WRAP_PROBE: &str = r#"<script>
+(function () {
+  var checked = 0, wrapped = 0, bad = 0, where = [];
+  document.querySelectorAll('code.hex').forEach(function (el) {
+    checked++;
+    var tops = [];
+    var walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    var node;
+    while ((node = walker.nextNode())) {
+      for (var i = 0; i < node.length; i++) {
+        var r = document.createRange();
+        r.setStart(node, i);
+        r.setEnd(node, i + 1);
+        tops.push(r.getBoundingClientRect().top);
+      }
+    }
+    var text = el.textContent;
+    var prefix = text.indexOf(':') + 1;
+    var lines = 1;
+    for (var j = 1; j < tops.length; j++) {
+      if (tops[j] > tops[j - 1] + 2) {
+        lines++;
+        if (j < prefix || (j - prefix) % 16 !== 0) { bad++; where.push(text.slice(0, 12) + 'at' + j); }
+      }
+    }
+    if (lines > 1) { wrapped++; }
+  });
+  var out = document.createElement('pre');
+  out.textContent = 'WRAP checked=' + checked + ' wrapped=' + wrapped + ' bad=' + bad + ' ' + where.join(',') + ' END';
+  document.body.appendChild(out);
+})();
+</script>"#;
+
 /// Runs headless Chromium on `page` with `args`, killing it after
 /// [`BROWSER_TIMEOUT`]; returns its standard output.
 fn run_chromium(browser: &Path, work: &Path, name: &str, args: &[String], page: &Path) -> String {
@@ -744,6 +787,18 @@ fn browser_checks(f: &Fixture, page: &Path) {
         ("dark", 1280, 2000, DARK_BANNER),
     ];
     let mut runs = vec![("dom", vec!["--dump-dom".to_owned()])];
+    // The same page with a script that finds, for every key id and digest,
+    // the characters that start a new line: each must start a 16-character
+    // group (no stray character alone on a line), at desktop and phone
+    // widths.
+    let measured = work.join("measure.html");
+    let html = std::fs::read_to_string(&page).expect("read the page");
+    std::fs::write(
+        &measured,
+        html.replace("</body>", &format!("{WRAP_PROBE}</body>")),
+    )
+    .expect("write the measured page");
+    let wrap_runs = [("wrap-wide", 1280), ("wrap-phone", 390)];
     for (name, width, height, _) in shots {
         let mut args = vec![
             format!(
@@ -757,10 +812,27 @@ fn browser_checks(f: &Fixture, page: &Path) {
         }
         runs.push((name, args));
     }
+    let wrap_args: Vec<(&str, Vec<String>)> = wrap_runs
+        .iter()
+        .map(|(name, width)| {
+            (
+                *name,
+                vec![
+                    "--dump-dom".to_owned(),
+                    format!("--window-size={width},2000"),
+                ],
+            )
+        })
+        .collect();
     let outputs: Vec<String> = std::thread::scope(|scope| {
         let handles: Vec<_> = runs
             .iter()
-            .map(|(name, args)| scope.spawn(|| run_chromium(&browser, &work, name, args, &page)))
+            .map(|(name, args)| (name, args, &page))
+            .chain(wrap_args.iter().map(|(name, args)| (name, args, &measured)))
+            .map(|(name, args, page)| {
+                let (browser, work) = (&browser, &work);
+                scope.spawn(move || run_chromium(browser, work, name, args, page))
+            })
             .collect();
         handles
             .into_iter()
@@ -768,6 +840,34 @@ fn browser_checks(f: &Fixture, page: &Path) {
             .collect()
     });
 
+    for (i, (name, _)) in wrap_runs.iter().enumerate() {
+        let dom = &outputs[runs.len() + i];
+        let report = dom
+            // The last one: the report, after the script's own text.
+            .rsplit_once("WRAP ")
+            .and_then(|(_, r)| r.split_once(" END"))
+            .map(|(r, _)| r)
+            .unwrap_or_else(|| panic!("{name}: the wrap probe did not run:\n{dom}"));
+        let field = |key: &str| -> u64 {
+            report
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix(key))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{name}: no {key} in {report}"))
+        };
+        assert!(field("checked=") >= 4, "{name}: {report}");
+        assert_eq!(
+            field("bad="),
+            0,
+            "{name}: a group split across lines: {report}"
+        );
+        if *name == "wrap-phone" {
+            assert!(
+                field("wrapped=") > 0,
+                "{name}: nothing wrapped, so nothing was tested: {report}"
+            );
+        }
+    }
     let dom = &outputs[0];
     assert!(dom.contains("<h1>"), "chromium dumped no page:\n{dom}");
     assert_shows_everything(dom, f, "the rendered DOM");

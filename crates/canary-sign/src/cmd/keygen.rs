@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use canary_core::{SigningKey, Zeroizing};
 
 use crate::common::{note, say};
-use crate::error::{Result, fail};
+use crate::error::{Result, fail, refuse};
 use crate::fsutil::{write_new, write_new_public};
 use crate::keyfile::{self, DEFAULT_KDF};
 
@@ -40,7 +40,14 @@ pub struct Args {
     /// verifier that the issuer is under duress.
     #[arg(long)]
     pub panic: bool,
+    /// Accept a passphrase shorter than 12 characters (a warning is still
+    /// printed). The key file is only as strong as its passphrase.
+    #[arg(long, conflicts_with = "unencrypted")]
+    pub weak_passphrase: bool,
 }
+
+/// The shortest passphrase taken without --weak-passphrase.
+const MIN_PASSPHRASE_CHARS: usize = 12;
 
 /// Runs the command.
 pub fn run(args: &Args) -> Result<u8> {
@@ -75,11 +82,25 @@ pub fn run(args: &Args) -> Result<u8> {
             "Passphrase for the new key {}: ",
             crate::common::escape(&key_path.display().to_string())
         );
-        Some(crate::passphrase::read(
-            args.passphrase_file.as_deref(),
-            true,
-            &prompt,
-        )?)
+        let pass = crate::passphrase::read(args.passphrase_file.as_deref(), true, &prompt)?;
+        let chars = String::from_utf8_lossy(&pass).chars().count();
+        if chars < MIN_PASSPHRASE_CHARS {
+            if !args.weak_passphrase {
+                return Err(refuse!(
+                    "the passphrase has {chars} characters, fewer than {MIN_PASSPHRASE_CHARS}: \
+                     anyone who copies the key file can guess a short one offline; no key was made"
+                )
+                .hint(
+                    "choose a longer passphrase (several words), or pass --weak-passphrase to \
+                     use this one anyway",
+                ));
+            }
+            note(&format!(
+                "warning: the passphrase has only {chars} characters (--weak-passphrase); the \
+                 key file is only as strong as its passphrase"
+            ));
+        }
+        Some(pass)
     };
     let mut seed = Zeroizing::new([0u8; 32]);
     getrandom::fill(seed.as_mut_slice())

@@ -5,18 +5,14 @@ use std::path::{Path, PathBuf};
 use canary_core::{
     Digest, Envelope, FieldError, HasIssuer, IncidentRecord, KeyRotation, Payload, PayloadError,
     PayloadType, Statement, Timestamp, TrustPolicy, json::MAX_SAFE_INTEGER, parse_draft,
-    parse_payload, to_payload, verify_document,
+    parse_payload, to_payload,
 };
 
 use crate::checks;
-use crate::common::{
-    AtArgs, DirArgs, KeyArgs, escape, escape_json, note, open_key, refuse_problems,
-    require_trusted, say, unlock_key,
-};
+use crate::common::{AtArgs, DirArgs, KeyArgs, escape, escape_json, note, refuse_problems, say};
 use crate::error::{Result, fail, refuse};
 use crate::folder::IssuerFolder;
-use crate::fsutil::{write_atomic_public, write_new_public};
-use crate::plain;
+use crate::signing::{CoSignature, NewDocument, Pending};
 use crate::summary::{self, KeyNames};
 
 /// Sign a draft into a new envelope, or add a signature to an envelope.
@@ -46,13 +42,15 @@ payload, in plain/SEQ/ of the issuer folder, for readers without canary.
 Signing a statement again with a key that signed it before these existed
 makes them.")]
 pub struct Args {
-    /// A draft (JSON in any formatting) or a signed envelope.
-    #[arg(value_name = "INPUT")]
-    pub input: PathBuf,
+    /// Drafts (JSON in any formatting) or signed envelopes: several are
+    /// checked first, shown in one summary and signed with one passphrase.
+    #[arg(value_name = "INPUT", required = true, num_args = 1..)]
+    pub inputs: Vec<PathBuf>,
     #[command(flatten)]
     pub key: KeyArgs,
     /// Where to write the envelope (default: its place in the issuer
-    /// folder for a draft, the input itself for an envelope).
+    /// folder for a draft, the input itself for an envelope); only with one
+    /// INPUT.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     #[command(flatten)]
@@ -85,6 +83,11 @@ pub trait Signable: Payload + HasIssuer {
     fn default_path(&self, folder: &IssuerFolder) -> PathBuf;
     /// What a signer is shown before signing it ([`summary`]).
     fn summary(&self, folder: &IssuerFolder, names: &KeyNames) -> Vec<String>;
+    /// True for a statement that says `"final": true` (co-signers need
+    /// `--final` too).
+    fn says_final(&self) -> bool {
+        false
+    }
     /// The keys that may sign it, with threshold 1.
     fn signers_policy(&self, folder: &IssuerFolder) -> anyhow::Result<TrustPolicy> {
         Ok(folder.policy()?.with_threshold(1))
@@ -179,6 +182,9 @@ impl Signable for Statement {
     }
     fn summary(&self, folder: &IssuerFolder, _names: &KeyNames) -> Vec<String> {
         summary::statement(self, summary::previous_statement(folder, self).as_ref())
+    }
+    fn says_final(&self) -> bool {
+        self.is_final()
     }
     fn plain(&self) -> Option<&Statement> {
         Some(self)
@@ -316,60 +322,9 @@ fn locate_unsupported(value: &serde_json::Value, path: &str, found: &mut Vec<Fie
     }
 }
 
-/// Validates, checks against the folder, signs and writes a new document.
-/// Returns where it was written.
-pub fn sign_new<T: Signable>(
-    folder: &IssuerFolder,
-    doc: &T,
-    key_args: &KeyArgs,
-    out: Option<&Path>,
-    now: Timestamp,
-    allow_change: bool,
-) -> Result<PathBuf> {
-    let what = doc.describe();
-    let payload = to_payload(doc).map_err(|e| refuse_problems(&what, &payload_problems(e)))?;
-    let problems = doc.check(folder, Digest::of(&payload), now, allow_change)?;
-    if !problems.is_empty() {
-        return Err(refuse_problems(&what, &problems));
-    }
-    let path = out.map_or_else(|| doc.default_path(folder), Path::to_path_buf);
-    if path.exists() {
-        return Err(refuse!(
-            "{} already exists; refusing to overwrite it",
-            path.display()
-        )
-        .hint(format!(
-            "to add a signature to it: canary-sign sign {} --key KEY",
-            path.display()
-        )));
-    }
-    let policy = doc.signers_policy(folder)?;
-    let file = open_key(key_args)?;
-    require_trusted(&policy, file.public_key(), &key_args.key, folder)?;
-    let names = key_names(file.public_key(), key_args, folder);
-    summary::confirm(
-        &doc.summary(folder, &names),
-        &signing_with(key_args, file.public_key(), &names, &[]),
-        key_args.yes,
-    )?;
-    let key = unlock_key(&file, key_args)?;
-    let envelope = Envelope::sign(T::PAYLOAD_TYPE, payload, &key);
-    let bytes = checked_output::<T>(&policy, &envelope, &key)?;
-    folder.record_trust()?;
-    // The plain signatures first: a run killed in between leaves no
-    // envelope, and running it again writes the same bytes and finishes.
-    if let Some(statement) = doc.plain() {
-        write_plain(folder, statement, envelope.payload(), &key)?;
-    }
-    write_new_public(&path, &bytes)?;
-    let panic = policy.panic_keys().contains_key(&key.public_key().id());
-    report(&what, &path, doc.progress(folder, &envelope), panic);
-    Ok(path)
-}
-
 /// `--draft`: prints (or writes) the validated document; otherwise signs it
 /// into the folder like [`sign_new`].
-pub fn draft_or_sign<T: Signable>(
+pub fn draft_or_sign<T: Signable + Clone>(
     folder: &IssuerFolder,
     doc: &T,
     how: &crate::common::DraftOrSign,
@@ -392,270 +347,8 @@ pub fn draft_or_sign<T: Signable>(
         passphrase_file: how.passphrase_file.clone(),
         yes: how.yes,
     };
-    sign_new(folder, doc, &key, how.out.as_deref(), now, false)?;
+    crate::signing::sign_new(folder, doc.clone(), &key, how.out.as_deref(), now, false)?;
     Ok(())
-}
-
-/// Adds a signature to an envelope of type `T` and writes it.
-fn cosign<T: Signable>(
-    folder: &IssuerFolder,
-    mut envelope: Envelope,
-    args: &Args,
-) -> Result<PathBuf> {
-    let doc: T = parse_payload(envelope.payload())
-        .map_err(|e| refuse_problems("the envelope's payload", &payload_problems(e)))?;
-    let what = doc.describe();
-    let problems = doc.check(
-        folder,
-        Digest::of(envelope.payload()),
-        args.at.now()?,
-        args.allow_statement_change,
-    )?;
-    if !problems.is_empty() {
-        return Err(refuse_problems(&what, &problems));
-    }
-    // Every signature already there must be a valid one by a trusted key:
-    // of the policy in force, or of an earlier trust version (a transition
-    // statement, signed by the old keys while a rotation was co-signed).
-    let policy = doc.signers_policy(folder)?;
-    let mut trusted = policy.keys().clone();
-    for p in folder.policies() {
-        trusted.extend(p.keys().iter().map(|(id, k)| (*id, *k)));
-    }
-    for (i, sig) in envelope.signatures().iter().enumerate() {
-        let valid = trusted
-            .get(&sig.keyid)
-            .is_some_and(|k| k.verify_strict(&envelope.pae(), &sig.sig));
-        if !valid {
-            return Err(refuse!(
-                "signature {} (key id {}) of {} is not a valid signature by a key of canary.toml; \
-                 refusing to add to it",
-                i + 1,
-                sig.keyid,
-                args.input.display()
-            ));
-        }
-    }
-    let file = open_key(&args.key)?;
-    let id = file.public_key().id();
-    require_trusted(&policy, file.public_key(), &args.key.key, folder)?;
-    // Already signed by this key: refused before any passphrase, unless the
-    // plain signatures of a statement signed before they existed are still
-    // to be made (that needs the key).
-    let plain_missing = doc.plain().is_some_and(|statement| {
-        plain::issuer_fits(&statement.issuer)
-            && !has_plain(folder, statement, envelope.payload(), file.public_key())
-    });
-    if envelope.signatures().iter().any(|s| s.keyid == id) && !plain_missing {
-        return Err(refuse!(
-            "{} is already signed by this key ({})",
-            args.input.display(),
-            id.short()
-        ));
-    }
-    let names = key_names(file.public_key(), &args.key, folder);
-    let signed_by: Vec<_> = envelope.signatures().iter().map(|s| s.keyid).collect();
-    let signed_by: Vec<canary_core::PublicKey> = signed_by
-        .iter()
-        .filter_map(|id| trusted.get(id).copied())
-        .collect();
-    summary::confirm(
-        &doc.summary(folder, &names),
-        &signing_with(&args.key, file.public_key(), &names, &signed_by),
-        args.key.yes,
-    )?;
-    let key = unlock_key(&file, &args.key)?;
-    if !envelope.add_signature(&key) {
-        // Signed before canary-sign made plain signatures: make them now.
-        if let Some(statement) = doc.plain()
-            && plain::issuer_fits(&statement.issuer)
-            && !has_plain(folder, statement, envelope.payload(), key.public_key())
-        {
-            write_plain(folder, statement, envelope.payload(), &key)?;
-            say(&format!(
-                "{} was already signed by this key ({}); made its plain signatures",
-                args.input.display(),
-                key.public_key().id().short()
-            ));
-            return Ok(args.input.clone());
-        }
-        return Err(refuse!(
-            "{} is already signed by this key ({})",
-            args.input.display(),
-            id.short()
-        ));
-    }
-    let bytes = checked_output::<T>(&policy, &envelope, &key)?;
-    let path = args.out.clone().unwrap_or_else(|| args.input.clone());
-    folder.record_trust()?;
-    // The plain signatures first, as for a new document.
-    if let Some(statement) = doc.plain() {
-        write_plain(folder, statement, envelope.payload(), &key)?;
-    }
-    if args.out.is_some() {
-        write_new_public(&path, &bytes)?;
-    } else {
-        write_atomic_public(&path, &bytes)?;
-    }
-    let panic = policy.panic_keys().contains_key(&key.public_key().id());
-    report(&what, &path, doc.progress(folder, &envelope), panic);
-    Ok(path)
-}
-
-/// Names for the keys a summary shows: the `.pub` files beside the signing
-/// key and in the issuer folder.
-fn key_names(own: &canary_core::PublicKey, args: &KeyArgs, folder: &IssuerFolder) -> KeyNames {
-    let key_dir = match args.key.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    KeyNames::gather(Some(own), &[&key_dir, &folder.dir])
-}
-
-/// The last line of a summary: which key signs, and who signed before.
-fn signing_with(
-    args: &KeyArgs,
-    own: &canary_core::PublicKey,
-    names: &KeyNames,
-    signed_by: &[canary_core::PublicKey],
-) -> String {
-    let mut line = format!(
-        "with the key in {}: {}",
-        escape(&args.key.display().to_string()),
-        names.label(own)
-    );
-    if !signed_by.is_empty() {
-        let list: Vec<String> = signed_by.iter().map(|k| names.label(k)).collect();
-        line.push_str(&format!("\nalready signed by: {}", list.join(", ")));
-    }
-    line
-}
-
-/// True when `key`'s plain signatures of `statement` are in the folder and
-/// verify over `payload`.
-fn has_plain(
-    folder: &IssuerFolder,
-    statement: &Statement,
-    payload: &[u8],
-    key: &canary_core::PublicKey,
-) -> bool {
-    let dir = folder.plain_dir(statement.sequence);
-    let (sig, minisig) = plain::file_names(&key.id());
-    let ns = plain::namespace(&statement.issuer);
-    let comment = plain::trusted_comment(statement);
-    std::fs::read(dir.join(sig)).is_ok_and(|f| plain::check_sshsig(&f, key, &ns, payload).is_ok())
-        && std::fs::read(dir.join(minisig))
-            .is_ok_and(|f| plain::check_minisig(&f, key, &comment, payload).is_ok())
-}
-
-/// Makes `key`'s SSHSIG and minisign signatures of the statement's payload
-/// and writes them to the folder's `plain/<seq>/` (replacing any there), once
-/// they verify.
-fn write_plain(
-    folder: &IssuerFolder,
-    statement: &Statement,
-    payload: &[u8],
-    key: &canary_core::SigningKey,
-) -> Result<()> {
-    if !plain::issuer_fits(&statement.issuer) {
-        note(&format!(
-            "note: no plain signatures (ssh-keygen, minisign) for issuer {:?}: they need an \
-             issuer of ASCII letters, digits and .-_:@+ only",
-            escape(&statement.issuer)
-        ));
-        return Ok(());
-    }
-    let sigs = plain::sign(key, statement, payload);
-    let public = key.public_key();
-    plain::check_sshsig(
-        &sigs.sshsig,
-        public,
-        &plain::namespace(&statement.issuer),
-        payload,
-    )
-    .and_then(|()| {
-        plain::check_minisig(
-            &sigs.minisig,
-            public,
-            &plain::trusted_comment(statement),
-            payload,
-        )
-    })
-    .map_err(|e| fail!("internal: a new plain signature does not verify: {e}"))?;
-    let dir = folder.plain_dir(statement.sequence);
-    let (sig, minisig) = plain::file_names(&public.id());
-    write_atomic_public(&dir.join(sig), &sigs.sshsig)
-        .and_then(|()| write_atomic_public(&dir.join(minisig), &sigs.minisig))
-        .map_err(|e| {
-            crate::error::Failure::error(e).hint(format!(
-                "make {} writable and run the same command again",
-                dir.display()
-            ))
-        })?;
-    Ok(())
-}
-
-/// Serializes the envelope and verifies it as a reader would before anything
-/// is written: a signature that does not verify is never published.
-fn checked_output<T: Signable>(
-    policy: &TrustPolicy,
-    envelope: &Envelope,
-    key: &canary_core::SigningKey,
-) -> Result<Vec<u8>> {
-    let mut bytes = envelope.to_json();
-    // The envelope with every signature it needs must stay within what
-    // readers accept; nothing is written otherwise.
-    let needed = policy.keys().len().max(envelope.signatures().len());
-    let size = checks::envelope_size(envelope.payload().len(), needed);
-    if let (Some(p), _) = checks::size_problem(T::PAYLOAD_TYPE, size) {
-        return Err(refuse!("{}; nothing was written", p.reason)
-            .hint("shorten the document (notes, promises, incident texts)"));
-    }
-    let id = key.public_key().id();
-    let by_panic_key = |findings: &[canary_core::Finding]| {
-        findings
-            .iter()
-            .any(|f| matches!(f, canary_core::Finding::PanicKey { keyid } if *keyid == id))
-    };
-    match verify_document::<T>(&bytes, policy) {
-        Ok(v) if v.signers().contains(&id) || v.panic_signers().contains(&id) => {}
-        Err(findings) if by_panic_key(&findings) => {}
-        Ok(_) => {
-            return Err(fail!(
-                "internal: the new signature does not verify; nothing was written"
-            ));
-        }
-        Err(findings) => {
-            let reasons: Vec<String> = findings.iter().map(ToString::to_string).collect();
-            return Err(fail!(
-                "internal: the signed document does not verify ({}); nothing was written",
-                reasons.join("; ")
-            ));
-        }
-    }
-    bytes.push(b'\n');
-    Ok(bytes)
-}
-
-fn report(what: &str, path: &Path, (progress, complete): (String, bool), panic: bool) {
-    if panic {
-        say(&format!(
-            "signed {what} with a PANIC key: {}",
-            path.display()
-        ));
-        note(
-            "next: publish it (canary-sign publish): every reader will report the canary as \
-             TRIPPED, and the published site will say so",
-        );
-        return;
-    }
-    say(&format!("signed {what}: {} ({progress})", path.display()));
-    if !complete {
-        note(&format!(
-            "next: more signatures are needed: canary-sign sign {} --key OTHER.key",
-            path.display()
-        ));
-    }
 }
 
 /// What every reader makes of a final statement, for `lint` and `sign`.
@@ -676,75 +369,101 @@ pub fn is_final_statement(bytes: &[u8]) -> bool {
     }
 }
 
+/// Checks one input and makes it ready to sign.
+fn prepare<'a>(
+    folder: &'a IssuerFolder,
+    input: &Path,
+    bytes: &[u8],
+    args: &Args,
+    now: Timestamp,
+) -> Result<Box<dyn Pending + 'a>> {
+    let out = args.out.as_deref();
+    let allow = args.allow_statement_change;
+    fn draft<T: Payload>(bytes: &[u8]) -> Result<T> {
+        parse_draft(bytes).map_err(|e| refuse_problems("the draft", &draft_problems(bytes, e)))
+    }
+    Ok(match classify(bytes)? {
+        Input::Envelope(env) => match env.payload_type() {
+            PayloadType::Statement => Box::new(CoSignature::<Statement>::prepare(
+                folder, env, input, out, now, allow,
+            )?),
+            PayloadType::Incident => Box::new(CoSignature::<IncidentRecord>::prepare(
+                folder, env, input, out, now, false,
+            )?),
+            PayloadType::Rotation => Box::new(CoSignature::<KeyRotation>::prepare(
+                folder, env, input, out, now, false,
+            )?),
+        },
+        Input::Draft(PayloadType::Statement) => Box::new(NewDocument::prepare(
+            folder,
+            draft::<Statement>(bytes)?,
+            out,
+            now,
+            allow,
+        )?),
+        Input::Draft(PayloadType::Incident) => Box::new(NewDocument::prepare(
+            folder,
+            draft::<IncidentRecord>(bytes)?,
+            out,
+            now,
+            false,
+        )?),
+        Input::Draft(PayloadType::Rotation) => Box::new(NewDocument::prepare(
+            folder,
+            draft::<KeyRotation>(bytes)?,
+            out,
+            now,
+            false,
+        )?),
+    })
+}
+
 /// Runs the command.
 pub fn run(args: &Args) -> Result<u8> {
+    if args.out.is_some() && args.inputs.len() > 1 {
+        return Err(fail!(
+            "--out names one output file: give it with one INPUT, or leave it out"
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for input in &args.inputs {
+        let same = std::fs::canonicalize(input).unwrap_or_else(|_| input.clone());
+        if !seen.insert(same) {
+            return Err(fail!("{} is given twice", input.display()));
+        }
+    }
     let folder = args.dir.open()?;
-    let bytes = std::fs::read(&args.input)
-        .map_err(|e| fail!("cannot read {}: {e}", args.input.display()))?;
+    let now = args.at.now()?;
     // Co-signing in place: read, add and write under the folder's lock, so
     // co-signers at the same moment never lose each other's signatures.
-    let in_place = args.out.is_none() && matches!(classify(&bytes), Ok(Input::Envelope(_)));
+    let in_place = args.out.is_none()
+        && args.inputs.iter().any(|input| {
+            std::fs::read(input).is_ok_and(|b| matches!(classify(&b), Ok(Input::Envelope(_))))
+        });
     let _lock = if in_place {
         Some(crate::fsutil::lock_folder(&folder.dir)?)
     } else {
         None
     };
-    let bytes = if in_place {
-        std::fs::read(&args.input)
-            .map_err(|e| fail!("cannot read {}: {e}", args.input.display()))?
-    } else {
-        bytes
-    };
-    if is_final_statement(&bytes) {
-        if !args.final_statement {
-            return Err(refuse!("{FINAL_WARNING}; nothing was signed").hint(
-                "remove \"final\" from the draft, or sign with --final if this is the last canary",
-            ));
+    // Every input is read and checked before the first passphrase prompt;
+    // each against the folder as it is now.
+    let mut pending = Vec::new();
+    for input in &args.inputs {
+        let bytes =
+            std::fs::read(input).map_err(|e| fail!("cannot read {}: {e}", input.display()))?;
+        if is_final_statement(&bytes) {
+            if !args.final_statement {
+                return Err(
+                    refuse!("{}: {FINAL_WARNING}; nothing was signed", input.display()).hint(
+                        "remove \"final\" from the draft, or sign with --final if this is the last \
+                     canary",
+                    ),
+                );
+            }
+            note(&format!("WARNING: {FINAL_WARNING}"));
         }
-        note(&format!("WARNING: {FINAL_WARNING}"));
+        pending.push(prepare(&folder, input, &bytes, args, now)?);
     }
-    match classify(&bytes)? {
-        Input::Envelope(env) => match env.payload_type() {
-            PayloadType::Statement => cosign::<Statement>(&folder, env, args),
-            PayloadType::Incident => cosign::<IncidentRecord>(&folder, env, args),
-            PayloadType::Rotation => cosign::<KeyRotation>(&folder, env, args),
-        },
-        Input::Draft(PayloadType::Statement) => {
-            let doc: Statement = parse_draft(&bytes)
-                .map_err(|e| refuse_problems("the draft", &draft_problems(&bytes, e)))?;
-            sign_new(
-                &folder,
-                &doc,
-                &args.key,
-                args.out.as_deref(),
-                args.at.now()?,
-                args.allow_statement_change,
-            )
-        }
-        Input::Draft(PayloadType::Incident) => {
-            let doc: IncidentRecord = parse_draft(&bytes)
-                .map_err(|e| refuse_problems("the draft", &draft_problems(&bytes, e)))?;
-            sign_new(
-                &folder,
-                &doc,
-                &args.key,
-                args.out.as_deref(),
-                args.at.now()?,
-                false,
-            )
-        }
-        Input::Draft(PayloadType::Rotation) => {
-            let doc: KeyRotation = parse_draft(&bytes)
-                .map_err(|e| refuse_problems("the draft", &draft_problems(&bytes, e)))?;
-            sign_new(
-                &folder,
-                &doc,
-                &args.key,
-                args.out.as_deref(),
-                args.at.now()?,
-                false,
-            )
-        }
-    }?;
+    crate::signing::sign_all(&folder, pending, &args.key)?;
     Ok(0)
 }

@@ -143,6 +143,26 @@ fn show(args: &Args) -> Result<ExitCode> {
                     relative(now, s.expires_at)
                 ),
             );
+            if let Some(f) = &s.freshness {
+                if let Some(b) = &f.bitcoin {
+                    line(
+                        &mut out,
+                        format!(
+                            "Freshness: Bitcoin block {} ({}); {}",
+                            b.height,
+                            escape(&b.hash),
+                            if b.header_checked() {
+                                "its header was checked offline (hash, difficulty target, block time before the statement)"
+                            } else {
+                                "no header included: look the block up to confirm it"
+                            }
+                        ),
+                    );
+                }
+                for h in f.headlines.iter().flatten() {
+                    line(&mut out, format!("Headline: {}", escape(h)));
+                }
+            }
             if s.is_final() {
                 line(
                     &mut out,

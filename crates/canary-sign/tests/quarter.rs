@@ -1,0 +1,276 @@
+//! A smoother quarter for two maintainers: several documents signed with
+//! one passphrase, a co-signer told which flags to repeat, refusals of a
+//! canary without promises and of a short passphrase.
+
+mod util;
+
+use util::{ERROR, OK, REFUSED, Scratch, argv, assert_unchanged, snapshot};
+
+const T1: &str = "2026-01-05T10:00:00Z";
+const T2: &str = "2026-02-01T10:00:00Z";
+const ALICE: &str = "alice: correct horse battery";
+const BOB: &str = "bob: staple tuning fork";
+
+fn init(s: &Scratch, keys: &[&str], threshold: &str) {
+    let mut args = vec![
+        "init",
+        "--issuer",
+        "example.org",
+        "--dir",
+        "org",
+        "--threshold",
+        threshold,
+    ];
+    for k in keys {
+        args.push("--key");
+        args.push(k);
+    }
+    s.run(&args).code(OK);
+}
+
+fn draft(s: &Scratch, at: &str, name: &str) -> serde_json::Value {
+    let out = s.run(&["new", "--dir", "org", "--at", at]);
+    out.code(OK);
+    s.write(name, &out.stdout);
+    serde_json::from_str(&out.stdout).expect("JSON")
+}
+
+#[test]
+fn a_cosigner_signs_the_statement_and_the_incident_with_one_passphrase() {
+    let s = Scratch::new();
+    let alice = s.keygen("alice", Some(ALICE));
+    let bob = s.keygen("bob", Some(BOB));
+    init(&s, &["keys/alice.pub", "keys/bob.pub"], "2");
+    draft(&s, T1, "d1.json");
+    for k in [&alice, &bob] {
+        let input = if k.key == alice.key {
+            "d1.json"
+        } else {
+            "org/statements/000001.json"
+        };
+        s.run(&argv(
+            &["sign", input, "--dir", "org", "--at", T1],
+            &k.args(),
+        ))
+        .code(OK);
+    }
+    // Alice opens an incident and signs the next statement, which lists it.
+    let new = [
+        "incident",
+        "new",
+        "--dir",
+        "org",
+        "--id",
+        "push",
+        "--title",
+        "Push failed",
+        "--impact",
+        "minor",
+        "--message",
+        "Investigating.",
+        "--at",
+        T2,
+    ];
+    s.run(&argv(&new, &alice.args())).code(OK);
+    let d2 = draft(&s, T2, "d2.json");
+    assert_eq!(d2["incidents"][0]["id"], "push");
+    s.run(&argv(
+        &["sign", "d2.json", "--dir", "org", "--at", T2],
+        &alice.args(),
+    ))
+    .code(OK);
+
+    // Bob co-signs both at once; the passphrase comes once from stdin (a
+    // second read would find it empty and fail).
+    let out = s.run_stdin(
+        &[
+            "sign",
+            "org/statements/000002.json",
+            "org/incidents/push/000001.json",
+            "--dir",
+            "org",
+            "--at",
+            T2,
+            "--key",
+            &bob.key,
+            "--passphrase-file",
+            "/dev/stdin",
+        ],
+        &format!("{BOB}\n"),
+    );
+    out.code(OK)
+        .stdout_has(
+            "signed statement 2 of example.org: org/statements/000002.json (2 of 2 signatures)",
+        )
+        .stdout_has("org/incidents/push/000001.json (2 of 2 signatures)")
+        .stderr_has("statement 2 of example.org")
+        .stderr_has("incident push version 1 of example.org");
+    assert_eq!(
+        out.stderr.matches("You are about to sign:").count(),
+        1,
+        "one summary for both: {}",
+        out.stderr
+    );
+    s.run(&["publish", "--dir", "org", "--out", "site", "--at", T2])
+        .code(OK);
+
+    // A refusal of either writes neither: bob again on both (already signed).
+    let before = snapshot(&s.path("org"));
+    s.run_stdin(
+        &[
+            "sign",
+            "org/statements/000002.json",
+            "org/incidents/push/000001.json",
+            "--dir",
+            "org",
+            "--at",
+            T2,
+            "--key",
+            &bob.key,
+            "--passphrase-file",
+            "/dev/stdin",
+        ],
+        &format!("{BOB}\n"),
+    )
+    .code(REFUSED)
+    .stderr_has("already signed by this key")
+    .never_says("You are about to sign");
+    assert_unchanged(&s.path("org"), &before, "already signed");
+    // --out with several inputs, or one input twice: an error, nothing read.
+    s.run(&argv(
+        &[
+            "sign", "d1.json", "d2.json", "--out", "x.json", "--dir", "org",
+        ],
+        &bob.args(),
+    ))
+    .code(ERROR)
+    .stderr_has("--out");
+    s.run(&argv(
+        &["sign", "d2.json", "./d2.json", "--dir", "org"],
+        &bob.args(),
+    ))
+    .code(ERROR)
+    .stderr_has("given twice");
+}
+
+#[test]
+fn the_cosigner_is_told_to_repeat_allow_statement_change_only_when_needed() {
+    let s = Scratch::new();
+    let alice = s.keygen("alice", None);
+    let bob = s.keygen("bob", None);
+    init(&s, &["keys/alice.pub", "keys/bob.pub"], "2");
+    draft(&s, T1, "d1.json");
+    // Passed but not needed: not passed on.
+    let out = s.run(&argv(
+        &[
+            "sign",
+            "d1.json",
+            "--dir",
+            "org",
+            "--at",
+            T1,
+            "--allow-statement-change",
+        ],
+        &alice.args(),
+    ));
+    out.code(OK);
+    assert!(!out.stderr.contains("OTHER.key --allow"), "{}", out.stderr);
+    s.run(&argv(
+        &[
+            "sign",
+            "org/statements/000001.json",
+            "--dir",
+            "org",
+            "--at",
+            T1,
+        ],
+        &bob.args(),
+    ))
+    .code(OK);
+    // Needed (a promise removed): passed on.
+    let mut d2 = draft(&s, T2, "d2.json");
+    d2["statements"].as_array_mut().expect("promises").remove(0);
+    s.write_json("d2.json", &d2);
+    s.run(&argv(
+        &[
+            "sign",
+            "d2.json",
+            "--dir",
+            "org",
+            "--at",
+            T2,
+            "--allow-statement-change",
+        ],
+        &alice.args(),
+    ))
+    .code(OK)
+    .stderr_has(
+        "canary-sign sign org/statements/000002.json --key OTHER.key --allow-statement-change",
+    );
+    // And the co-signer does need it.
+    s.run(&argv(
+        &[
+            "sign",
+            "org/statements/000002.json",
+            "--dir",
+            "org",
+            "--at",
+            T2,
+        ],
+        &bob.args(),
+    ))
+    .code(REFUSED);
+}
+
+#[test]
+fn a_canary_without_promises_is_refused() {
+    let s = Scratch::new();
+    let alice = s.keygen("alice", None);
+    init(&s, &["keys/alice.pub"], "1");
+    let mut d1 = draft(&s, T1, "d1.json");
+    d1["statements"] = serde_json::json!([]);
+    s.write_json("d1.json", &d1);
+    let before = snapshot(&s.path("org"));
+    s.run(&argv(
+        &["sign", "d1.json", "--dir", "org", "--at", T1],
+        &alice.args(),
+    ))
+    .code(REFUSED)
+    .stderr_has("statements: is empty");
+    s.run(&["lint", "d1.json", "--dir", "org", "--at", T1])
+        .code(REFUSED)
+        .stdout_has("statements: is empty");
+    assert_unchanged(&s.path("org"), &before, "no promises");
+}
+
+#[test]
+fn a_short_passphrase_needs_weak_passphrase() {
+    let s = Scratch::new();
+    s.write("short", "tiny pass\n");
+    s.run(&[
+        "keygen",
+        "--name",
+        "k",
+        "--dir",
+        "keys",
+        "--passphrase-file",
+        "short",
+    ])
+    .code(REFUSED)
+    .stderr_has("9 characters, fewer than 12")
+    .stderr_has("--weak-passphrase");
+    assert!(!s.exists("keys/k.key") && !s.exists("keys/k.pub"));
+    s.run(&[
+        "keygen",
+        "--name",
+        "k",
+        "--dir",
+        "keys",
+        "--passphrase-file",
+        "short",
+        "--weak-passphrase",
+    ])
+    .code(OK)
+    .stderr_has("warning: the passphrase has only 9 characters");
+    assert!(s.exists("keys/k.key"));
+}
