@@ -467,3 +467,63 @@ fn an_issuer_that_cannot_stand_in_allowed_signers_gets_no_plain_files() {
     assert!(text.contains("Verify without canary"), "{text}");
     assert!(!text.contains("ssh-keygen"), "{text}");
 }
+
+/// The repository's demo issuer, published as the README shows: each of its
+/// two signers checks out with the stock tools, and a flipped payload byte
+/// fails both.
+#[test]
+fn the_demo_verifies_with_ssh_keygen_and_minisign() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_canary-sign"))
+        .current_dir(&repo)
+        .args(["publish", "--dir", "canaries/example.org", "--out"])
+        .arg(tmp.path().join("site"))
+        .args(["--at", AT])
+        .output()
+        .expect("canary-sign runs");
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let dir = tmp.path().join("site/.well-known/canary/plain");
+    let mut signers = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("plain/ is published") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if let Some(k) = name
+            .strip_prefix("payload.json.")
+            .and_then(|n| n.strip_suffix(".minisig"))
+        {
+            signers.push(k.to_owned());
+        }
+    }
+    signers.sort();
+    assert_eq!(signers.len(), 2, "both demo signers: {signers:?}");
+    for k in &signers {
+        let (ssh, mini) = stock_check(&dir, k);
+        assert!(ssh.status.success(), "ssh-keygen, {k}: {}", show(&ssh));
+        assert!(mini.status.success(), "minisign, {k}: {}", show(&mini));
+        assert!(
+            String::from_utf8_lossy(&mini.stdout)
+                .contains("Trusted comment: canary example.org #3 expires"),
+            "{}",
+            show(&mini)
+        );
+    }
+    let payload = dir.join("payload.json");
+    let mut bytes = std::fs::read(&payload).expect("payload");
+    bytes[10] ^= 1;
+    std::fs::write(&payload, bytes).expect("flip a byte");
+    for k in &signers {
+        let (ssh, mini) = stock_check(&dir, k);
+        assert!(
+            !ssh.status.success(),
+            "ssh-keygen accepted a flipped byte ({k})"
+        );
+        assert!(
+            !mini.status.success(),
+            "minisign accepted a flipped byte ({k})"
+        );
+    }
+}
