@@ -274,3 +274,30 @@ fn a_short_passphrase_needs_weak_passphrase() {
     .stderr_has("warning: the passphrase has only 9 characters");
     assert!(s.exists("keys/k.key"));
 }
+
+#[test]
+fn sign_refuses_a_bitcoin_header_that_does_not_prove_its_block() {
+    // Bitcoin's genesis block: the header hashes to the hash and meets its
+    // target; with its nonce changed it no longer does.
+    const HEADER: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c";
+    const HASH: &str = "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f";
+    let s = Scratch::new();
+    let alice = s.keygen("alice", None);
+    init(&s, &["keys/alice.pub"], "1");
+    let mut d1 = draft(&s, T1, "d1.json");
+    let mut bad = HEADER.to_owned();
+    bad.replace_range(152..154, "1e");
+    d1["freshness"] = serde_json::json!({"bitcoin": {"height": 0, "hash": HASH, "header": bad}});
+    s.write_json("d1.json", &d1);
+    s.run(&argv(
+        &["sign", "d1.json", "--dir", "org", "--at", T1],
+        &alice.args(),
+    ))
+    .code(REFUSED)
+    .stderr_has("freshness.bitcoin: hash does not match the header");
+    d1["freshness"] = serde_json::json!({"bitcoin": {"height": 0, "hash": HASH, "header": HEADER}});
+    s.write_json("d1.json", &d1);
+    s.run(&argv(&["sign", "d1.json", "--dir", "org", "--at", T1], &alice.args()))
+        .code(OK)
+        .stderr_has("freshness  bitcoin block 0 (000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f), with its header");
+}
