@@ -112,23 +112,10 @@ impl<T: Signable> Pending for NewDocument<'_, T> {
             flags,
         } = *self;
         let envelope = Envelope::sign(T::PAYLOAD_TYPE, payload, key);
-        let bytes = checked_output::<T>(&policy, &envelope, key)?;
-        folder.record_trust()?;
-        // The plain signatures first: a run killed in between leaves no
-        // envelope, and running it again writes the same bytes and finishes.
-        if let Some(statement) = doc.plain() {
-            write_plain(folder, statement, envelope.payload(), key)?;
-        }
-        write_new_public(&path, &bytes)?;
-        let panic = policy.panic_keys().contains_key(&key.public_key().id());
-        report(
-            &doc.describe(),
-            &path,
-            doc.progress(folder, &envelope),
-            panic,
-            &flags,
-        );
-        Ok(path)
+        write_signed(folder, &doc, &policy, &envelope, key, &flags, |bytes| {
+            write_new_public(&path, bytes)?;
+            Ok(path)
+        })
     }
 }
 
@@ -278,32 +265,56 @@ impl<T: Signable> Pending for CoSignature<'_, T> {
                 key.public_key().id().short()
             ));
         }
-        let bytes = checked_output::<T>(&policy, &envelope, key)?;
-        folder.record_trust()?;
-        // The plain signatures first, as for a new document.
-        if let Some(statement) = doc.plain() {
-            write_plain(folder, statement, envelope.payload(), key)?;
-        }
-        let path = match &out {
-            Some(out) => {
-                write_new_public(out, &bytes)?;
-                out.clone()
-            }
-            None => {
-                write_atomic_public(&input, &bytes)?;
-                input
-            }
-        };
-        let panic = policy.panic_keys().contains_key(&key.public_key().id());
-        report(
-            &doc.describe(),
-            &path,
-            doc.progress(folder, &envelope),
-            panic,
+        write_signed(
+            folder,
+            &doc,
+            &policy,
+            &envelope,
+            key,
             &flags,
-        );
-        Ok(path)
+            |bytes| match out {
+                Some(out) => {
+                    write_new_public(&out, bytes)?;
+                    Ok(out)
+                }
+                None => {
+                    write_atomic_public(&input, bytes)?;
+                    Ok(input)
+                }
+            },
+        )
     }
+}
+
+/// Verifies the signed envelope as a reader would, records the trust
+/// policy, writes the plain signatures of a statement and then the envelope
+/// (with `write`), and says what was signed and what comes next. The plain
+/// signatures go first: a run killed in between leaves no envelope, and
+/// running it again writes the same bytes and finishes.
+fn write_signed<T: Signable>(
+    folder: &IssuerFolder,
+    doc: &T,
+    policy: &TrustPolicy,
+    envelope: &Envelope,
+    key: &SigningKey,
+    flags: &str,
+    write: impl FnOnce(&[u8]) -> Result<PathBuf>,
+) -> Result<PathBuf> {
+    let bytes = checked_output::<T>(policy, envelope, key)?;
+    folder.record_trust()?;
+    if let Some(statement) = doc.plain() {
+        write_plain(folder, statement, envelope.payload(), key)?;
+    }
+    let path = write(&bytes)?;
+    let panic = policy.panic_keys().contains_key(&key.public_key().id());
+    report(
+        &doc.describe(),
+        &path,
+        doc.progress(folder, envelope),
+        panic,
+        flags,
+    );
+    Ok(path)
 }
 
 /// Signs every pending document with the key of `key_args`: the checks on

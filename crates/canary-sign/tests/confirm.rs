@@ -13,29 +13,6 @@ const T1: &str = "2026-01-05T10:00:00Z";
 const T2: &str = "2026-03-01T09:00:00Z";
 const T3: &str = "2026-03-02T09:00:00Z";
 
-fn init(s: &Scratch, keys: &[&Key], threshold: u64) {
-    let mut args = vec![
-        "init".to_owned(),
-        "--issuer".to_owned(),
-        "example.org".to_owned(),
-        "--dir".to_owned(),
-        "org".to_owned(),
-        "--threshold".to_owned(),
-        threshold.to_string(),
-    ];
-    for k in keys {
-        args.push("--key".to_owned());
-        args.push(k.key.replace(".key", ".pub"));
-    }
-    s.run(&argv(&[], &args)).code(OK);
-}
-
-fn new_draft(s: &Scratch, at: &str) -> Value {
-    let out = s.run(&["new", "--dir", "org", "--at", at]);
-    out.code(OK);
-    serde_json::from_str(&out.stdout).expect("the draft is JSON")
-}
-
 fn sign(s: &Scratch, input: &str, key: &Key, at: &str, extra: &[&str]) -> util::Out {
     let mut args: Vec<String> = ["sign", input, "--dir", "org", "--at", at]
         .iter()
@@ -87,11 +64,11 @@ fn on_terminal(s: &Scratch, args: &[&str], input: &str) -> (Option<i32>, String)
 fn a_statement_summary_lists_every_promise_and_what_changed() {
     let s = Scratch::new();
     let alice = s.keygen("alice", None);
-    init(&s, &[&alice], 1);
-    s.write_json("draft1.json", &new_draft(&s, T1));
+    s.init_org(&["keys/alice.pub"], 1);
+    s.draft(T1, "draft1.json");
     sign(&s, "draft1.json", &alice, T1, &[]).code(OK);
 
-    let mut draft = new_draft(&s, T2);
+    let mut draft = s.draft(T2, "draft2.json");
     let items = draft["statements"].as_array_mut().expect("promises");
     let removed = items.remove(0);
     let reworded_id = items[0]["id"].as_str().expect("id").to_owned();
@@ -146,7 +123,7 @@ fn a_cosigner_sees_what_a_rotation_does_to_his_key_and_the_threshold() {
     let alice = s.keygen("alice", None);
     let bob = s.keygen("bob", None);
     let carol = s.keygen("carol", None);
-    init(&s, &[&alice, &bob], 2);
+    s.init_org(&["keys/alice.pub", "keys/bob.pub"], 2);
     let mut args = vec![
         "rotate",
         "--dir",
@@ -203,7 +180,7 @@ fn a_cosigner_sees_what_a_rotation_does_to_his_key_and_the_threshold() {
 fn an_incident_summary_says_what_changed_since_the_last_version() {
     let s = Scratch::new();
     let alice = s.keygen("alice", None);
-    init(&s, &[&alice], 1);
+    s.init_org(&["keys/alice.pub"], 1);
     let key = alice.args();
     let new = [
         "incident",
@@ -252,10 +229,10 @@ fn an_incident_summary_says_what_changed_since_the_last_version() {
 #[test]
 fn checks_on_the_public_key_come_before_the_passphrase() {
     let s = Scratch::new();
-    let alice = s.keygen("alice", None);
+    s.keygen("alice", None);
     let mallory = s.keygen("mallory", Some("mallory's passphrase"));
-    init(&s, &[&alice], 1);
-    s.write_json("draft1.json", &new_draft(&s, T1));
+    s.init_org(&["keys/alice.pub"], 1);
+    s.draft(T1, "draft1.json");
     let before = snapshot(&s.path("org"));
     // No passphrase file and no terminal: had the passphrase come first,
     // this would fail for want of a terminal.
@@ -281,8 +258,8 @@ fn checks_on_the_public_key_come_before_the_passphrase() {
 fn on_a_terminal_nothing_is_signed_without_a_yes() {
     let s = Scratch::new();
     let alice = s.keygen("alice", Some("alice's passphrase"));
-    init(&s, &[&alice], 1);
-    s.write_json("draft1.json", &new_draft(&s, T1));
+    s.init_org(&["keys/alice.pub"], 1);
+    s.draft(T1, "draft1.json");
     let before = snapshot(&s.path("org"));
     let args = [
         "sign",
@@ -329,9 +306,9 @@ fn on_a_terminal_nothing_is_signed_without_a_yes() {
 #[test]
 fn yes_skips_the_question_on_a_terminal() {
     let s = Scratch::new();
-    let alice = s.keygen("alice", None);
-    init(&s, &[&alice], 1);
-    s.write_json("draft1.json", &new_draft(&s, T1));
+    s.keygen("alice", None);
+    s.init_org(&["keys/alice.pub"], 1);
+    s.draft(T1, "draft1.json");
     let (code, screen) = on_terminal(
         &s,
         &[

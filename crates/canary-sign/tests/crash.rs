@@ -82,19 +82,6 @@ fn sign_cli(dir: &Path, args: &[&str]) -> util::Out {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
-
 /// The states the killed commands start from, built once per test.
 struct Fixture {
     scratch: Scratch,
@@ -174,7 +161,7 @@ impl Fixture {
         run(&["new", "--dir", "org", "--at", T2, "--out", "draft2.json"]);
 
         let with2 = s.path("with2");
-        copy_dir(&base, &with2);
+        util::copy_dir(&base, &with2);
         sign_cli(
             &with2,
             &[
@@ -309,7 +296,7 @@ fn crash_test(
     let work = tempfile::tempdir().expect("work folder");
     // What an uninterrupted run writes.
     let reference = work.path().join("reference");
-    copy_dir(start, &reference);
+    util::copy_dir(start, &reference);
     let before = snapshot(&reference);
     let started = Instant::now();
     sign_cli(&reference, args).code(OK);
@@ -384,7 +371,7 @@ fn kill_once(
     (before, after): (&Snapshot, &Snapshot),
     verifier: &Path,
 ) -> Outcome {
-    copy_dir(start, dir);
+    util::copy_dir(start, dir);
     let mut child = Command::new(env!("CARGO_BIN_EXE_canary-sign"))
         .args(args)
         .current_dir(dir)

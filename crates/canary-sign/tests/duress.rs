@@ -16,18 +16,7 @@ fn a_panic_signed_statement_is_published_tripped_everywhere() {
     let s = Scratch::new();
     let alice = s.keygen("alice", None);
     let duress = s.keygen("duress", None);
-    s.run(&[
-        "init",
-        "--issuer",
-        "example.org",
-        "--dir",
-        "org",
-        "--threshold",
-        "1",
-        "--key",
-        "keys/alice.pub",
-    ])
-    .code(OK);
+    s.init_org(&["keys/alice.pub"], 1);
     let key = alice.args();
     s.run(&argv(
         &[
@@ -44,9 +33,7 @@ fn a_panic_signed_statement_is_published_tripped_everywhere() {
     .code(OK);
 
     // A healthy canary first.
-    let draft = s.run(&["new", "--dir", "org", "--at", T2]);
-    draft.code(OK);
-    s.write("d1.json", &draft.stdout);
+    s.draft(T2, "d1.json");
     s.run(&argv(
         &["sign", "d1.json", "--dir", "org", "--at", T2],
         &key,
@@ -60,9 +47,7 @@ fn a_panic_signed_statement_is_published_tripped_everywhere() {
     assert!(!s.read_string("site/index.html").contains("tripped"));
 
     // Then statement 2, signed by the panic key alone.
-    let draft = s.run(&["new", "--dir", "org", "--at", T3]);
-    draft.code(OK);
-    s.write("d2.json", &draft.stdout);
+    s.draft(T3, "d2.json");
     s.run(&argv(
         &["sign", "d2.json", "--dir", "org", "--at", T3],
         &duress.args(),

@@ -17,21 +17,8 @@ const WRITTEN: &str = "2026-02-08T10:00:00Z";
 fn setup() -> (Scratch, Vec<String>) {
     let s = Scratch::new();
     let alice = s.keygen("alice", None);
-    s.run(&[
-        "init",
-        "--issuer",
-        "example.org",
-        "--dir",
-        "org",
-        "--threshold",
-        "1",
-        "--key",
-        "keys/alice.pub",
-    ])
-    .code(OK);
-    let draft = s.run(&["new", "--dir", "org", "--at", STARTED]);
-    draft.code(OK);
-    s.write("d1.json", &draft.stdout);
+    s.init_org(&["keys/alice.pub"], 1);
+    s.draft(STARTED, "d1.json");
     let key = alice.args();
     s.run(&argv(
         &["sign", "d1.json", "--dir", "org", "--at", STARTED],
@@ -49,9 +36,7 @@ fn publish_page(s: &Scratch, at: &str) -> String {
 
 /// Publishes after listing the incident in a new statement at `at`.
 fn list_and_publish(s: &Scratch, key: &[String], at: &str, name: &str) -> String {
-    let draft = s.run(&["new", "--dir", "org", "--at", at]);
-    draft.code(OK);
-    s.write(name, &draft.stdout);
+    s.draft(at, name);
     s.run(&argv(&["sign", name, "--dir", "org", "--at", at], key))
         .code(OK);
     publish_page(s, at)

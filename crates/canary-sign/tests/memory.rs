@@ -218,20 +218,8 @@ fn keygen_and_sign_leave_no_seed_or_derived_key_in_memory() {
     );
 
     // sign, stopped at its exit.
-    s.run(&[
-        "init",
-        "--issuer",
-        "example.org",
-        "--dir",
-        "org",
-        "--threshold",
-        "1",
-        "--key",
-        "keys/alice.pub",
-    ])
-    .code(util::OK);
-    let draft = s.run(&["new", "--dir", "org", "--at", "2026-01-05T10:00:00Z"]);
-    s.write("draft.json", &draft.stdout);
+    s.init_org(&["keys/alice.pub"], 1);
+    s.draft("2026-01-05T10:00:00Z", "draft.json");
     let dump = run_stopped_at_exit(
         s.root(),
         &[

@@ -68,23 +68,10 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     files
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
-
 /// A copy of the demo folder in a temporary directory.
 fn demo(tmp: &Path) -> PathBuf {
     let folder = tmp.join("example.org");
-    copy_dir(&repo().join("canaries/example.org"), &folder);
+    util::copy_dir(&repo().join("canaries/example.org"), &folder);
     folder
 }
 
@@ -296,7 +283,7 @@ fn publish_never_rolls_back_or_rewrites_history() {
 
     // An older folder (statement 3 missing) would roll the site back.
     let older = tmp.path().join("older");
-    copy_dir(&folder, &older);
+    util::copy_dir(&folder, &older);
     std::fs::remove_file(older.join("statements/000003.json")).expect("rm");
     let out = publish(tmp.path(), &older, "site");
     assert_eq!(code(&out), 1, "{}", show(&out));

@@ -11,37 +11,13 @@ const T2: &str = "2026-02-01T10:00:00Z";
 const ALICE: &str = "alice: correct horse battery";
 const BOB: &str = "bob: staple tuning fork";
 
-fn init(s: &Scratch, keys: &[&str], threshold: &str) {
-    let mut args = vec![
-        "init",
-        "--issuer",
-        "example.org",
-        "--dir",
-        "org",
-        "--threshold",
-        threshold,
-    ];
-    for k in keys {
-        args.push("--key");
-        args.push(k);
-    }
-    s.run(&args).code(OK);
-}
-
-fn draft(s: &Scratch, at: &str, name: &str) -> serde_json::Value {
-    let out = s.run(&["new", "--dir", "org", "--at", at]);
-    out.code(OK);
-    s.write(name, &out.stdout);
-    serde_json::from_str(&out.stdout).expect("JSON")
-}
-
 #[test]
 fn a_cosigner_signs_the_statement_and_the_incident_with_one_passphrase() {
     let s = Scratch::new();
     let alice = s.keygen("alice", Some(ALICE));
     let bob = s.keygen("bob", Some(BOB));
-    init(&s, &["keys/alice.pub", "keys/bob.pub"], "2");
-    draft(&s, T1, "d1.json");
+    s.init_org(&["keys/alice.pub", "keys/bob.pub"], 2);
+    s.draft(T1, "d1.json");
     for k in [&alice, &bob] {
         let input = if k.key == alice.key {
             "d1.json"
@@ -72,7 +48,7 @@ fn a_cosigner_signs_the_statement_and_the_incident_with_one_passphrase() {
         T2,
     ];
     s.run(&argv(&new, &alice.args())).code(OK);
-    let d2 = draft(&s, T2, "d2.json");
+    let d2 = s.draft(T2, "d2.json");
     assert_eq!(d2["incidents"][0]["id"], "push");
     s.run(&argv(
         &["sign", "d2.json", "--dir", "org", "--at", T2],
@@ -158,8 +134,8 @@ fn the_cosigner_is_told_to_repeat_allow_statement_change_only_when_needed() {
     let s = Scratch::new();
     let alice = s.keygen("alice", None);
     let bob = s.keygen("bob", None);
-    init(&s, &["keys/alice.pub", "keys/bob.pub"], "2");
-    draft(&s, T1, "d1.json");
+    s.init_org(&["keys/alice.pub", "keys/bob.pub"], 2);
+    s.draft(T1, "d1.json");
     // Passed but not needed: not passed on.
     let out = s.run(&argv(
         &[
@@ -188,7 +164,7 @@ fn the_cosigner_is_told_to_repeat_allow_statement_change_only_when_needed() {
     ))
     .code(OK);
     // Needed (a promise removed): passed on.
-    let mut d2 = draft(&s, T2, "d2.json");
+    let mut d2 = s.draft(T2, "d2.json");
     d2["statements"].as_array_mut().expect("promises").remove(0);
     s.write_json("d2.json", &d2);
     s.run(&argv(
@@ -226,8 +202,8 @@ fn the_cosigner_is_told_to_repeat_allow_statement_change_only_when_needed() {
 fn a_canary_without_promises_is_refused() {
     let s = Scratch::new();
     let alice = s.keygen("alice", None);
-    init(&s, &["keys/alice.pub"], "1");
-    let mut d1 = draft(&s, T1, "d1.json");
+    s.init_org(&["keys/alice.pub"], 1);
+    let mut d1 = s.draft(T1, "d1.json");
     d1["statements"] = serde_json::json!([]);
     s.write_json("d1.json", &d1);
     let before = snapshot(&s.path("org"));
@@ -283,8 +259,8 @@ fn sign_refuses_a_bitcoin_header_that_does_not_prove_its_block() {
     const HASH: &str = "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f";
     let s = Scratch::new();
     let alice = s.keygen("alice", None);
-    init(&s, &["keys/alice.pub"], "1");
-    let mut d1 = draft(&s, T1, "d1.json");
+    s.init_org(&["keys/alice.pub"], 1);
+    let mut d1 = s.draft(T1, "d1.json");
     let mut bad = HEADER.to_owned();
     bad.replace_range(152..154, "1e");
     d1["freshness"] = serde_json::json!({"bitcoin": {"height": 0, "hash": HASH, "header": bad}});

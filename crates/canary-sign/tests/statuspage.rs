@@ -11,6 +11,8 @@
 // Helpers outside `#[test]` functions report failures by panicking.
 #![allow(clippy::panic)]
 
+mod util;
+
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -211,7 +213,7 @@ fn read<T: serde::de::DeserializeOwned>(site: &Path, rel: &str) -> T {
 fn publish_demo(tmp: &Path, name: &str, at: &str) -> PathBuf {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let folder = tmp.join(format!("{name}-folder"));
-    copy_dir(&repo.join("canaries/example.org"), &folder);
+    util::copy_dir(&repo.join("canaries/example.org"), &folder);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_canary-sign"))
         .current_dir(tmp)
         .args(["publish", "--dir"])
@@ -226,19 +228,6 @@ fn publish_demo(tmp: &Path, name: &str, at: &str) -> PathBuf {
         String::from_utf8_lossy(&out.stderr)
     );
     tmp.join(name)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
 }
 
 /// Reads every API file through the mirror; returns the summary.

@@ -353,3 +353,46 @@ pub fn verifier_bin() -> std::path::PathBuf {
     );
     bin
 }
+
+/// Copies the folder `from` to `to`, recursively.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+impl Scratch {
+    /// `canary-sign init --issuer example.org --dir org --threshold N` with
+    /// the public key files `pubs`.
+    pub fn init_org(&self, pubs: &[&str], threshold: u64) {
+        let threshold = threshold.to_string();
+        let mut args = vec![
+            "init",
+            "--issuer",
+            "example.org",
+            "--dir",
+            "org",
+            "--threshold",
+            &threshold,
+        ];
+        for k in pubs {
+            args.extend(["--key", k]);
+        }
+        self.run(&args).code(OK);
+    }
+
+    /// `canary-sign new --dir org --at AT`, written to `name`; the draft.
+    pub fn draft(&self, at: &str, name: &str) -> serde_json::Value {
+        let out = self.run(&["new", "--dir", "org", "--at", at]);
+        out.code(OK);
+        self.write(name, &out.stdout);
+        serde_json::from_str(&out.stdout).expect("the draft is JSON")
+    }
+}
