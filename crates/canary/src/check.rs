@@ -47,6 +47,7 @@ pub fn verify_source(
         incidents: Vec::new(),
         threshold: None,
         history_checked: None,
+        legacy: None,
     };
     let bytes = match location.read_latest(fetcher, STATEMENT_CAP) {
         Ok(b) => b,

@@ -20,6 +20,8 @@ pub struct Outcome {
     pub threshold: Option<usize>,
     /// Number of statements whose links were checked with `--history`.
     pub history_checked: Option<usize>,
+    /// A canary in another format (DESIGN §11), when authentic.
+    pub legacy: Option<crate::legacy::View>,
 }
 
 impl Outcome {
