@@ -729,3 +729,71 @@ fn bad_trust_files_are_usage_errors() {
         .code(USAGE)
         .stderr_has("threshold");
 }
+
+#[test]
+fn watch_list_with_a_legacy_entry() {
+    let s = Scratch::new();
+    openpgp_trust(&s, &["marek", "simon"], 2, false);
+    publish(&s, "canary-042-2025.txt", &q1(), &["marek", "simon"]);
+    let list = s.write(
+        "watch.toml",
+        "[[issuer]]\nname = \"qubes-os.org\"\nsource = \"canary-042-2025.txt\"\ntrust = \"qubes.toml\"\n",
+    );
+    let state = s.arg("state");
+    let json = canary([
+        "watch", &list, "--at", FRESH, "--state", &state, "--format", "json",
+    ])
+    .run();
+    json.code(OK);
+    let v: serde_json::Value = serde_json::from_str(json.stdout.trim()).expect("JSON");
+    assert_eq!(v["issuer"], "qubes-os.org");
+    assert_eq!(v["verdict"], "ok");
+    assert_eq!(v["issued_at"], "2025-01-05T00:00:00Z");
+    assert_eq!(v["next_due"], "2025-04-15T00:00:00Z");
+    assert_eq!(v["expires_at"], "2025-04-29T00:00:00Z");
+    assert!(
+        PathBuf::from(&state)
+            .join("qubes-os.org.legacy.json")
+            .is_file()
+    );
+
+    let prom = canary([
+        "watch",
+        &list,
+        "--at",
+        "2025-05-01T00:00:00Z",
+        "--no-state",
+        "--format",
+        "prometheus",
+    ])
+    .run();
+    prom.code(OK)
+        .stdout_has("canary_verdict_code{issuer=\"qubes-os.org\",verdict=\"stale\"} 3")
+        .stdout_has("canary_expiry_seconds{issuer=\"qubes-os.org\"} -172800");
+    canary([
+        "watch",
+        &list,
+        "--at",
+        "2025-05-01T00:00:00Z",
+        "--no-state",
+        "--format",
+        "nagios",
+    ])
+    .run()
+    .code(2)
+    .stdout_has("CANARY CRITICAL - qubes-os.org stale");
+    canary(["watch", &list, "--at", FRESH, "--no-state"])
+        .run()
+        .code(OK)
+        .stdout_has("qubes-os.org  ok");
+
+    // An entry named after another issuer than its trust file's.
+    let list = s.write(
+        "watch2.toml",
+        "[[issuer]]\nname = \"other\"\nsource = \"canary-042-2025.txt\"\ntrust = \"qubes.toml\"\n",
+    );
+    canary(["watch", &list, "--at", FRESH, "--no-state"])
+        .run()
+        .code(USAGE)
+        .stdout_has("not for \"other\"");
+}
