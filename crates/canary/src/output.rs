@@ -101,6 +101,9 @@ impl Printer {
                 }
                 writeln!(out, "{}", self.human_line(outcome, verdict))?;
                 if let Some(l) = &outcome.legacy {
+                    if let Some(issue) = &l.issue {
+                        writeln!(out, "  newest issue {}", escape(issue))?;
+                    }
                     let signers: Vec<String> = l.signers.iter().map(|s| escape(s)).collect();
                     writeln!(out, "  signed by {}", signers.join(", "))?;
                 }
@@ -200,6 +203,7 @@ impl Printer {
                 "signers": l.signers,
                 "format": l.format.as_str(),
                 "notes": c.notes,
+                "issue": l.issue,
             });
         }
         let s = outcome.statement.as_ref().map(|s| s.document());

@@ -797,3 +797,73 @@ fn watch_list_with_a_legacy_entry() {
         .code(USAGE)
         .stdout_has("not for \"other\"");
 }
+
+#[test]
+fn numbered_series_walked_upward_over_loopback() {
+    let s = Scratch::new();
+    let trust = openpgp_trust(&s, &["marek", "simon"], 2, false);
+    let issues = [
+        (
+            "canary-001-2024.txt",
+            qubes_text("October 02, 2024", 101, "January 2025", "", "None."),
+        ),
+        ("canary-002-2025.txt", q1()),
+        ("canary-003-2025.txt", q2()),
+    ];
+    let files = std::sync::Arc::new(Mutex::new(BTreeMap::new()));
+    let add = |name: &str, text: &str| {
+        let path = publish(&s, name, text, &["marek", "simon"]);
+        let mut f = files.lock().expect("files");
+        f.insert(name.to_owned(), std::fs::read(&path).expect("read"));
+        for n in ["marek", "simon"] {
+            f.insert(
+                format!("{name}.sig.{n}"),
+                std::fs::read(format!("{path}.sig.{n}")).expect("read"),
+            );
+        }
+    };
+    for (name, text) in &issues {
+        add(name, text);
+    }
+    let served = files.clone();
+    let server = Server::http(move |path| {
+        match served
+            .lock()
+            .expect("files")
+            .get(path.trim_start_matches('/'))
+        {
+            Some(body) => net::Reply::ok(body.clone()),
+            None => net::Reply::status(404),
+        }
+    });
+    let template = server.url("/canary-{n:03}-{year}.txt");
+    let state = s.arg("state");
+    check(&trust, &template, FRESH2, &["--state", &state])
+        .code(OK)
+        .stdout_has("as of 2025-04-03")
+        .stdout_has("canary-003-2025.txt");
+
+    // Next quarter: found from the issue remembered, not from number 1.
+    add(
+        "canary-004-2025.txt",
+        &qubes_text("July 02, 2025", 105, "October 2025", "", "None."),
+    );
+    let before = server.requested().len();
+    check(
+        &trust,
+        &template,
+        "2025-07-03T00:00:00Z",
+        &["--state", &state, "--format", "json"],
+    )
+    .code(OK)
+    .stdout_has("\"issued_at\":\"2025-07-02T00:00:00Z\"");
+    let walked: Vec<String> = server.requested()[before..].to_vec();
+    assert!(
+        !walked.iter().any(|p| p.contains("canary-001")),
+        "{walked:?}"
+    );
+    assert!(
+        walked.iter().any(|p| p.contains("canary-005-2026")),
+        "{walked:?}"
+    );
+}

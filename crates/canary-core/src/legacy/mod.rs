@@ -287,6 +287,16 @@ pub fn check_canary(
     findings
 }
 
+/// An issue's place in a numbered series (`canary-{n:03}-{year}.txt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Series {
+    /// The issue's number.
+    pub n: u64,
+    /// The year in its name.
+    pub year: i32,
+}
+
 /// What a verifier remembers about a legacy canary between runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -305,6 +315,9 @@ pub struct LegacyState {
     /// Its statements expected to change every issue.
     #[serde(default)]
     pub volatile: BTreeSet<String>,
+    /// Its place in a numbered series, when the source is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<Series>,
     /// When it was last verified ok.
     pub verified_at: Timestamp,
 }
@@ -319,6 +332,7 @@ impl LegacyState {
             statements: canary.statements.iter().cloned().collect(),
             notes: canary.notes.clone(),
             volatile: canary.volatile.clone(),
+            series: None,
             verified_at: now,
         }
     }

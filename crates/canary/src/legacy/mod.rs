@@ -12,6 +12,7 @@ use canary_core::legacy::{
     Canary, Format, LegacyState, LegacyTrust, SIGNATURE_CAP, TEXT_CAP, check_canary,
 };
 use canary_core::{Digest, Finding, TimeDelta, Timestamp, Verdict};
+use chrono::Datelike as _;
 use reqwest::Url;
 
 use crate::error::Error;
@@ -20,6 +21,7 @@ use crate::outcome::{Outcome, unreachable};
 use crate::source::{Location, ReadError};
 
 mod openpgp;
+mod series;
 
 /// A legacy trust file and its pinned keys, read before anything is fetched.
 pub struct Pinned {
@@ -88,6 +90,16 @@ fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
 /// Where a legacy canary's text is: a URL or a file (no publish folders,
 /// no bare domains: those are native layouts).
 pub fn location_of(arg: &str) -> Result<Location, Error> {
+    if series::is_series(arg) {
+        series::check_template(arg).map_err(Error::usage)?;
+        if !(arg.starts_with("https://") || arg.starts_with("http://")) {
+            return Err(Error::usage(format!(
+                "{arg}: a numbered series is walked over https:// only"
+            )));
+        }
+        // Checked with the first issue's name; walked when verified.
+        return location_of(&series::expand(arg, 1, 2000));
+    }
     if arg.starts_with("https://") || arg.starts_with("http://") {
         let url =
             Url::parse(arg).map_err(|e| Error::usage(format!("{arg}: not a valid URL: {e}")))?;
@@ -140,6 +152,8 @@ pub struct View {
     pub signers: Vec<String>,
     /// When it becomes stale (due + grace), if it names a due date.
     pub stale_at: Option<Timestamp>,
+    /// The issue found by walking a numbered series.
+    pub issue: Option<String>,
 }
 
 /// Time options of the run.
@@ -179,16 +193,37 @@ pub fn verify(
     let trust = &pinned.trust;
     let mut outcome = empty_outcome(source);
     outcome.threshold = Some(trust.threshold);
-    let text = match location.read_latest(fetcher, TEXT_CAP) {
-        Ok(b) => b,
-        Err(e) => {
-            outcome.reasons.push(read_failure(&e));
-            return Ok(outcome);
+    let state_file = settings
+        .state_dir
+        .as_ref()
+        .map(|d| crate::state::file_for(d, &trust.issuer).with_extension("legacy.json"));
+    let (text, text_name, issue) = if series::is_series(&outcome.source) {
+        // Where the walk starts (read again under the lock below).
+        let start = match &state_file {
+            Some(path) => load_state(path).map_err(Error::from)?,
+            None => None,
+        };
+        let year = settings.now.as_datetime().year();
+        let locate = |a: &str| location_of(a).map_err(|e| e.message);
+        match series::newest(&outcome.source, start.as_ref(), year, fetcher, &locate) {
+            Ok((issue, arg, bytes)) => (bytes, arg, Some(issue)),
+            Err(e) => {
+                outcome.reasons.push(read_failure(&e));
+                return Ok(outcome);
+            }
+        }
+    } else {
+        match location.read_latest(fetcher, TEXT_CAP) {
+            Ok(b) => (b, location.latest_name(), None),
+            Err(e) => {
+                outcome.reasons.push(read_failure(&e));
+                return Ok(outcome);
+            }
         }
     };
     // Every detached signature; one that is absent only does not count.
     let mut sigs: Vec<Result<Vec<u8>, String>> = Vec::new();
-    for loc in trust.signature_locations(&location.latest_name()) {
+    for loc in trust.signature_locations(&text_name) {
         match sibling(location, &loc)?.read_latest(fetcher, SIGNATURE_CAP) {
             Ok(b) => sigs.push(Ok(b)),
             Err(ReadError::Absent(_)) => sigs.push(Err(format!("{loc} does not exist"))),
@@ -204,10 +239,6 @@ pub fn verify(
         Some(dir) => Some(crate::state::lock(dir, &trust.issuer).map_err(Error::from)?),
         None => None,
     };
-    let state_file = settings
-        .state_dir
-        .as_ref()
-        .map(|d| crate::state::file_for(d, &trust.issuer).with_extension("legacy.json"));
     let previous = match &state_file {
         Some(path) => load_state(path).map_err(Error::from)?,
         None => None,
@@ -289,6 +320,7 @@ pub fn verify(
         matches!(verdict, Verdict::Ok | Verdict::Warning),
     ) {
         let mut record = LegacyState::record(&trust.issuer, &canary, digest, settings.now);
+        record.series = issue;
         // Never move backwards (an older issue only warned about).
         if let Some(prev) = &previous
             && prev.issued > record.issued
@@ -304,6 +336,7 @@ pub fn verify(
         stale_at: canary.due.map(|d| d.saturating_add(trust.grace)),
         canary,
         signers,
+        issue: issue.map(|_| text_name),
     });
     Ok(outcome)
 }
