@@ -400,6 +400,32 @@ fn openpgp_tampered_byte_and_last_quarters_signature() {
     check(&trust, &new, FRESH2, &[])
         .code(INVALID)
         .stdout_has("bad-signature");
+    // A signed message (its own text inside: an older issue) served as a
+    // detached signature of this text does not count.
+    let older = s.write(
+        "older.txt",
+        qubes_text("October 02, 2024", 101, "January 2025", "", "None."),
+    );
+    let opaque = gpg().run(
+        SIGNED_AT,
+        &[
+            "-u",
+            &format!("{}!", gpg().fpr["simon"]),
+            "--sign",
+            "-o",
+            "-",
+            &older,
+        ],
+    );
+    std::fs::write(&text, q1()).expect("write");
+    s.write("c.txt.sig.simon", opaque);
+    s.write(
+        "c.txt.sig.marek",
+        gpg().detach("marek", Path::new(&text), SIGNED_AT),
+    );
+    check(&trust, &text, FRESH, &[])
+        .code(INVALID)
+        .stdout_has("threshold-not-met: 1 of the 2");
 }
 
 #[test]

@@ -42,6 +42,10 @@ pub struct GpgvReport {
     /// `NODATA`, `ERROR`, `FAILURE` or `BADARMOR`: the input itself is at
     /// fault, and nothing of this run counts.
     pub failure: Option<String>,
+    /// `PLAINTEXT`: the input carried its own signed text (clearsigned, or a
+    /// signed message). A detached signature never does: gpgv would have
+    /// checked that text instead of the one given.
+    pub plaintext: bool,
 }
 
 fn hex_fpr(s: &str) -> Option<String> {
@@ -70,6 +74,9 @@ pub fn parse_status(text: &str) -> GpgvReport {
             ) {
                 report.signatures.push(GpgvSignature::default());
             }
+        }
+        if keyword == "PLAINTEXT" {
+            report.plaintext = true;
         }
         let current = report.signatures.last_mut();
         match (keyword, current) {

@@ -181,6 +181,14 @@ pub fn check(
                         &[sig_path.as_path(), data_path.as_path()],
                         None,
                     )?;
+                    if parse_status(&status).plaintext {
+                        reasons.push((
+                            true,
+                            "the signature file carries its own text: not a detached signature"
+                                .to_owned(),
+                        ));
+                        continue;
+                    }
                     any |= judge(&status, i, now, max_skew, &mut counted, &mut reasons);
                 }
                 if !any {
