@@ -434,6 +434,10 @@ fn openpgp_clearsigned_dash_escaped() {
     let trust = openpgp_trust(&s, &["marek", "simon"], 2, true);
     // The headings' underlines and the "- " list are dash-escaped by gpg.
     let plain = s.write("plain.txt", q1());
+    // Unsigned text: invalid.
+    check(&trust, &plain, FRESH, &[])
+        .code(INVALID)
+        .stdout_has("bad-signature: 0 of the 2 required pinned keys signed");
     let signed = gpg().clearsign(&["marek", "simon"], Path::new(&plain));
     assert!(String::from_utf8_lossy(&signed).contains("\n- -----------"));
     let path = s.write("c.txt.asc", &signed);

@@ -101,13 +101,13 @@ impl Profile {
         Some(Profile {
             name: "qubes".to_owned(),
             issued: re(
-                r"(?i)date\s+of\s+issue\s+of\s+this\s+canary\s+is\s+(?P<date>[A-Za-z]+\s+\d{1,2},\s+\d{4})",
+                r"[Dd]ate\s+of\s+issue\s+of\s+this\s+canary\s+is\s+(?P<date>[A-Za-z]+\s+\d{1,2},\s+\d{4})",
             )?,
             date_format: "%B %d, %Y".to_owned(),
             // Since 2017 "in the first fourteen days of <Month> <Year>"; the
             // first issues said "two weeks".
             due: Some(re(
-                r"(?i)first\s+(?:fourteen\s+days|two\s+weeks)\s+of\s+(?P<month>[A-Za-z]+),?\s+(?P<year>\d{4})",
+                r"first\s+(?:fourteen\s+days|two\s+weeks)\s+of\s+(?P<month>[A-Za-z]+),?\s+(?P<year>\d{4})",
             )?),
             due_format: "%B %d, %Y".to_owned(),
             due_in_last: true,

@@ -88,13 +88,15 @@ pub fn dearmor(bytes: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Runs gpgv once: status lines and, for a clearsigned message, the body.
-fn run_gpgv(
+/// Starts gpgv once; [`finish`] collects its status lines and, for a
+/// clearsigned message, the body. Runs are started together and collected
+/// after, so the checks of several signatures and keyrings overlap.
+fn spawn_gpgv(
     home: &Path,
     keyring: &Path,
     args: &[&Path],
     output: Option<&Path>,
-) -> Result<(String, Option<Vec<u8>>)> {
+) -> Result<std::process::Child> {
     let program = "gpgv";
     let mut cmd = Command::new(program);
     cmd.arg("--homedir")
@@ -106,13 +108,14 @@ fn run_gpgv(
         .env("LC_ALL", "C")
         .env_remove("GNUPGHOME")
         .stdin(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null());
     if let Some(o) = output {
         cmd.arg("--output").arg(o);
     }
     cmd.arg("--");
     cmd.args(args);
-    let out = cmd.output().map_err(|e| {
+    cmd.spawn().map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             anyhow::anyhow!(
                 "{program} is not installed: OpenPGP canaries are checked with gpgv (Debian and Ubuntu: apt install gpgv)"
@@ -120,7 +123,14 @@ fn run_gpgv(
         } else {
             anyhow::anyhow!("cannot run {program}: {e}")
         }
-    })?;
+    })
+}
+
+/// Waits for a gpgv run: its status lines, and the body it wrote to `output`.
+fn finish(child: std::process::Child, output: Option<&Path>) -> Result<(String, Option<Vec<u8>>)> {
+    let out = child
+        .wait_with_output()
+        .context("cannot read gpgv's status")?;
     let body = match output {
         Some(o) => std::fs::read(o).ok(),
         None => None,
@@ -162,25 +172,40 @@ pub fn check(
         Signed::Detached(data, sigs) => {
             let data_path = tmp.path().join("text");
             std::fs::write(&data_path, data).context("cannot write the text for gpgv")?;
+            let mut runs = Vec::new();
             for (j, sig) in sigs.iter().enumerate() {
                 let sig = match sig {
                     Ok(s) => s,
                     Err(missing) => {
-                        rejected.push(format!("signature {}: {missing}", j + 1));
+                        runs.push((j, Err(missing.clone())));
                         continue;
                     }
                 };
                 let sig_path = tmp.path().join(format!("sig-{j}"));
                 std::fs::write(&sig_path, sig).context("cannot write a signature for gpgv")?;
-                let mut reasons = Vec::new();
-                let mut any = false;
-                for (i, keyring) in keyrings.iter().enumerate() {
-                    let (status, _) = run_gpgv(
+                let mut children = Vec::new();
+                for keyring in &keyrings {
+                    children.push(spawn_gpgv(
                         &home,
                         keyring,
                         &[sig_path.as_path(), data_path.as_path()],
                         None,
-                    )?;
+                    )?);
+                }
+                runs.push((j, Ok(children)));
+            }
+            for (j, run) in runs {
+                let children = match run {
+                    Ok(c) => c,
+                    Err(missing) => {
+                        rejected.push(format!("signature {}: {missing}", j + 1));
+                        continue;
+                    }
+                };
+                let mut reasons = Vec::new();
+                let mut any = false;
+                for (i, child) in children.into_iter().enumerate() {
+                    let (status, _) = finish(child, None)?;
                     if parse_status(&status).plaintext {
                         reasons.push((
                             true,
@@ -202,10 +227,14 @@ pub fn check(
             std::fs::write(&msg_path, message).context("cannot write the text for gpgv")?;
             let mut reasons = Vec::new();
             let mut bodies = BTreeSet::new();
+            let mut children = Vec::new();
             for (i, keyring) in keyrings.iter().enumerate() {
                 let out_path = tmp.path().join(format!("body-{i}"));
-                let (status, body) =
-                    run_gpgv(&home, keyring, &[msg_path.as_path()], Some(&out_path))?;
+                let child = spawn_gpgv(&home, keyring, &[msg_path.as_path()], Some(&out_path))?;
+                children.push((child, out_path));
+            }
+            for (i, (child, out_path)) in children.into_iter().enumerate() {
+                let (status, body) = finish(child, Some(&out_path))?;
                 if judge(&status, i, now, max_skew, &mut counted, &mut reasons)
                     && let Some(b) = body
                 {
