@@ -274,3 +274,64 @@ fn read_regexes_without_unicode_case_tables() {
     let c = t.profile.read("AS OF 2025-01-02\n\n1. x\n").expect("read");
     assert_eq!(c.issued, ts("2025-01-02T00:00:00Z"));
 }
+
+#[test]
+fn hostile_signature_and_key_files_are_errors() {
+    use super::minisign::{MinisignKey, MinisignSignature};
+    use super::signify::{SignifyKey, SignifySignature};
+    let inputs = [
+        "",
+        "\n",
+        "untrusted comment: x",
+        "untrusted comment: x\n",
+        "untrusted comment: x\n!!!",
+        "untrusted comment: x\nRWQ=",
+        "untrusted comment: x\nAAAA\ntrusted comment: t\nAAAA",
+        "\u{202e}untrusted comment: x\nAAAA",
+    ];
+    for i in inputs {
+        assert!(SignifyKey::parse(i).is_err(), "{i:?}");
+        assert!(SignifySignature::parse(i).is_err(), "{i:?}");
+        assert!(MinisignKey::parse(i).is_err(), "{i:?}");
+        assert!(MinisignSignature::parse(i).is_err(), "{i:?}");
+    }
+    // A signify key in minisign's clothes: the right length, the wrong tag.
+    let b64 = |bytes: &[u8]| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    };
+    let mut key = b"Xx".to_vec();
+    key.extend([1u8; 40]);
+    let text = format!("untrusted comment: x\n{}\n", b64(&key));
+    assert!(SignifyKey::parse(&text).is_err());
+    assert!(MinisignKey::parse(&text).is_err());
+}
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn reading_any_text(text in "(?s)\\PC{0,400}|[0-9. \\n\\-=a-zA-Z,]{0,400}") {
+            let t = trust("profile = \"qubes\"\n");
+            let _ = t.profile.read(&text);
+            let _ = gpgv::parse_status(&text);
+            let _ = super::super::signify::SignifySignature::parse(&text);
+            let _ = super::super::minisign::MinisignSignature::parse(&text);
+        }
+
+        #[test]
+        fn reading_qubes_with_noise(cut in 0usize..2000, noise in "\\PC{0,20}") {
+            let t = trust("profile = \"qubes\"\n");
+            let mut text = QUBES.to_owned();
+            let at = cut.min(text.len());
+            if text.is_char_boundary(at) {
+                text.insert_str(at, &noise);
+            }
+            let _ = t.profile.read(&text);
+        }
+    }
+}
