@@ -22,6 +22,8 @@ pub struct GpgvSignature {
     pub bad: bool,
     /// `ERRSIG`: it could not be checked (no such key among the pinned ones, ...).
     pub error: bool,
+    /// The key id the signature names (`GOODSIG`, `BADSIG`, `ERRSIG`, ...).
+    pub keyid: Option<String>,
     /// `KEYEXPIRED`: when the key expired.
     pub key_expired_at: Option<i64>,
     /// From `VALIDSIG`: the fingerprint of the key that signed.
@@ -79,6 +81,22 @@ pub fn parse_status(text: &str) -> GpgvReport {
             report.plaintext = true;
         }
         let current = report.signatures.last_mut();
+        let current = match current {
+            Some(s) => {
+                if matches!(
+                    keyword,
+                    "GOODSIG" | "EXPKEYSIG" | "REVKEYSIG" | "EXPSIG" | "BADSIG" | "ERRSIG"
+                ) && s.keyid.is_none()
+                {
+                    s.keyid = args
+                        .first()
+                        .filter(|k| k.len() >= 16 && k.bytes().all(|b| b.is_ascii_hexdigit()))
+                        .map(|k| k.to_ascii_uppercase());
+                }
+                Some(s)
+            }
+            None => None,
+        };
         match (keyword, current) {
             ("NODATA" | "ERROR" | "FAILURE" | "BADARMOR" | "BADMDC", _) => {
                 report
@@ -113,10 +131,11 @@ impl GpgvSignature {
     /// or at `now`, not itself expired, a binary or text signature, and
     /// made no later than `now + max_skew`.
     pub fn counts(&self, now: Timestamp, max_skew: TimeDelta) -> Result<String, String> {
-        let who = self
-            .fingerprint
-            .as_deref()
-            .map_or_else(|| "a signature".to_owned(), |f| format!("signature by {f}"));
+        let who = match (&self.fingerprint, &self.keyid) {
+            (Some(f), _) => format!("signature by {f}"),
+            (None, Some(k)) => format!("signature by key {k}"),
+            (None, None) => "a signature".to_owned(),
+        };
         if self.bad {
             return Err(format!("{who} does not verify"));
         }
