@@ -58,6 +58,7 @@ mod history;
 pub mod json;
 mod keys;
 pub mod layout;
+pub mod legacy;
 mod policy;
 mod sanitize;
 mod time;

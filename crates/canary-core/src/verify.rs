@@ -326,6 +326,83 @@ pub enum Finding {
         /// Why.
         reason: String,
     },
+    /// A canary in another format does not read as its profile says
+    /// (DESIGN §11): the rule that did not match.
+    #[error("the text does not match the profile's {rule} rule: {reason}")]
+    Unparsable {
+        /// The rule: `issued`, `due`, `statement`, or `text`.
+        rule: String,
+        /// What did not match.
+        reason: String,
+    },
+    /// A canary in another format has fewer valid signatures by distinct
+    /// pinned keys than its threshold (DESIGN §11).
+    #[error(
+        "{} of the {threshold} required pinned keys signed{}{}",
+        .signers.len(),
+        signers_list(.signers),
+        rejected_list(.rejected)
+    )]
+    SignaturesShort {
+        /// Signatures required.
+        threshold: usize,
+        /// The distinct pinned keys (certificates) whose signatures count.
+        signers: Vec<String>,
+        /// Why each other signature did not count.
+        rejected: Vec<String>,
+    },
+    /// An "as of" date older than one already seen (DESIGN §11).
+    #[error("the canary is dated {found}, older than {seen} seen before")]
+    DateRollback {
+        /// The newest date seen before.
+        seen: Timestamp,
+        /// The date served now.
+        found: Timestamp,
+    },
+    /// The same "as of" date as seen before, with other bytes (DESIGN §11).
+    #[error("the canary dated {issued} was {seen} before, and is {found} now")]
+    DateEquivocation {
+        /// The date.
+        issued: Timestamp,
+        /// Digest of the text seen before.
+        seen: Digest,
+        /// Digest of the text served now.
+        found: Digest,
+    },
+    /// A statement of the last issue is missing from a canary in another
+    /// format (DESIGN §11).
+    #[error("statement {id:?} was removed in the canary dated {issued}; it said: {text:?}")]
+    PromiseRemoved {
+        /// The id that disappeared.
+        id: String,
+        /// The date of the first issue without it.
+        issued: Timestamp,
+        /// What it said.
+        text: String,
+    },
+    /// A statement of a canary in another format was reworded (DESIGN §11).
+    #[error(
+        "statement {id:?} was reworded in the canary dated {issued}: {before:?} became {after:?}"
+    )]
+    PromiseChanged {
+        /// The id whose text changed.
+        id: String,
+        /// The date of the first issue with the new text.
+        issued: Timestamp,
+        /// The text before.
+        before: String,
+        /// The text now.
+        after: String,
+    },
+    /// The notes (announcements) of a canary in another format changed
+    /// (warning; DESIGN §11).
+    #[error("the announcements changed: {before:?} became {after:?}")]
+    NotesChanged {
+        /// The notes before.
+        before: String,
+        /// The notes now.
+        after: String,
+    },
 }
 
 /// Findings joined for one line of text.
@@ -344,6 +421,22 @@ fn keyids(ids: &[KeyId]) -> String {
     ids.iter().map(KeyId::short).collect::<Vec<_>>().join(", ")
 }
 
+fn signers_list(signers: &[String]) -> String {
+    if signers.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", signers.join(", "))
+    }
+}
+
+fn rejected_list(rejected: &[String]) -> String {
+    if rejected.is_empty() {
+        String::new()
+    } else {
+        format!("; not counted: {}", rejected.join("; "))
+    }
+}
+
 fn at_sequence(sequence: u64) -> String {
     format!(" at sequence {sequence}")
 }
@@ -352,13 +445,16 @@ impl Finding {
     /// The verdict this finding leads to.
     pub fn verdict(&self) -> Verdict {
         match self {
-            Finding::Late { .. } | Finding::Expiring { .. } | Finding::MirrorBehind { .. } => {
-                Verdict::Warning
-            }
+            Finding::Late { .. }
+            | Finding::Expiring { .. }
+            | Finding::MirrorBehind { .. }
+            | Finding::NotesChanged { .. } => Verdict::Warning,
             Finding::Expired { .. } | Finding::TooOld { .. } => Verdict::Stale,
             Finding::Unreachable { .. } => Verdict::Unreachable,
             Finding::StatementRemoved { .. }
             | Finding::StatementChanged { .. }
+            | Finding::PromiseRemoved { .. }
+            | Finding::PromiseChanged { .. }
             | Finding::Final
             | Finding::PanicKey { .. }
             | Finding::ArchivedFinal { .. }
@@ -400,6 +496,14 @@ impl Finding {
             Finding::MirrorBehind { .. } => "mirror-behind",
             Finding::Unreachable { kind, .. } => kind.code(),
             Finding::TrustWentBack { .. } => "trust-went-back",
+            Finding::Unparsable { .. } => "unparsable",
+            Finding::SignaturesShort { signers, .. } if signers.is_empty() => "bad-signature",
+            Finding::SignaturesShort { .. } => "threshold-not-met",
+            Finding::DateRollback { .. } => "rollback",
+            Finding::DateEquivocation { .. } => "equivocation",
+            Finding::PromiseRemoved { .. } => "statement-removed",
+            Finding::PromiseChanged { .. } => "statement-changed",
+            Finding::NotesChanged { .. } => "notes-changed",
         }
     }
 }

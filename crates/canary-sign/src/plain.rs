@@ -129,37 +129,38 @@ pub fn check_sshsig(
 }
 
 /// Checks a minisign signature file: exactly what [`sign`] writes for
-/// `key` and `comment`, with both signatures valid over `payload`.
+/// `key` and `comment` (prehashed, byte for byte), with both signatures
+/// valid over `payload` by the one minisign reader of the core.
 pub fn check_minisig(
     file: &[u8],
     key: &PublicKey,
     comment: &str,
     payload: &[u8],
 ) -> Result<(), String> {
+    use canary_core::legacy::minisign::{MinisignKey, MinisignSignature};
     let text = std::str::from_utf8(file).map_err(|_| "not text".to_owned())?;
-    let lines: Vec<&str> = text.lines().collect();
-    let decode = |i: usize| lines.get(i).and_then(|l| BASE64.decode(l.as_bytes()).ok());
-    let (Some(first), Some(second)) = (decode(1), decode(3)) else {
-        return Err("not a minisign signature".to_owned());
-    };
-    let sig: Option<[u8; 64]> = first.get(10..).and_then(|s| s.try_into().ok());
-    let global: Option<[u8; 64]> = second.as_slice().try_into().ok();
-    let (Some(sig), Some(global)) = (sig, global) else {
-        return Err("not a minisign signature".to_owned());
-    };
-    if minisig_file(&key.id(), &sig, comment, &global).as_bytes() != file {
+    let parsed = MinisignSignature::parse(text).map_err(|e| e.to_string())?;
+    let id = key.id();
+    let ours = parsed.is_prehashed()
+        && parsed.keyid == keynum(&id)
+        && parsed.trusted_comment == comment
+        && minisig_file(&id, parsed.signature(), comment, parsed.global_signature()) == text;
+    if !ours {
         return Err(format!(
             "not a prehashed minisign signature by key {} with the trusted comment {comment:?}",
-            key.id().short()
+            id.short()
         ));
     }
-    if !key.verify_strict(&Blake2b512::digest(payload), &sig) {
-        return Err("the minisign signature does not verify over payload.json".to_owned());
-    }
-    let mut global_message = sig.to_vec();
-    global_message.extend_from_slice(comment.as_bytes());
-    if !key.verify_strict(&global_message, &global) {
-        return Err("the minisign trusted comment signature does not verify".to_owned());
+    let minisign_key = MinisignKey {
+        keyid: keynum(&id),
+        key: *key,
+    };
+    if !parsed.verify(&minisign_key, payload) {
+        return Err(
+            "the minisign signature or its trusted comment signature does not verify over \
+             payload.json"
+                .to_owned(),
+        );
     }
     Ok(())
 }

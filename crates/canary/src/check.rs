@@ -48,6 +48,7 @@ pub fn verify_source(
         threshold: None,
         history_checked: None,
         rotations: Vec::new(),
+        legacy: None,
     };
     let bytes = match location.read_latest(fetcher, STATEMENT_CAP) {
         Ok(b) => b,

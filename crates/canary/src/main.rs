@@ -12,6 +12,7 @@ mod cmd;
 mod error;
 mod fetch;
 mod files;
+mod legacy;
 mod outcome;
 mod output;
 mod pins;

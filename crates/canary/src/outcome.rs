@@ -22,6 +22,8 @@ pub struct Outcome {
     pub history_checked: Option<usize>,
     /// What each key rotation followed from the pin changed, oldest first.
     pub rotations: Vec<canary_core::TrustChange>,
+    /// A canary in another format (DESIGN §11), when authentic.
+    pub legacy: Option<crate::legacy::View>,
 }
 
 impl Outcome {

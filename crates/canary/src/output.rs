@@ -100,6 +100,13 @@ impl Printer {
                     return Ok(());
                 }
                 writeln!(out, "{}", self.human_line(outcome, verdict))?;
+                if let Some(l) = &outcome.legacy {
+                    if let Some(issue) = &l.issue {
+                        writeln!(out, "  newest issue {}", escape(issue))?;
+                    }
+                    let signers: Vec<String> = l.signers.iter().map(|s| escape(s)).collect();
+                    writeln!(out, "  signed by {}", signers.join(", "))?;
+                }
                 if let Some(s) = &outcome.statement {
                     let signers: Vec<String> = s.signers().iter().map(|k| self.signer(k)).collect();
                     writeln!(out, "  signed by {}", signers.join(", "))?;
@@ -133,6 +140,24 @@ impl Printer {
             &verdict.as_str().to_uppercase(),
         );
         let source = escape(&outcome.source);
+        if let Some(l) = &outcome.legacy {
+            let c = &l.canary;
+            let mut line = format!(
+                "{word} {} ({}) as of {} ({})",
+                escape(&l.issuer),
+                l.format.as_str(),
+                c.issued,
+                relative(self.now, c.issued),
+            );
+            if let Some(due) = c.due {
+                line.push_str(&format!(", next due {due} ({})", relative(self.now, due)));
+            }
+            if let Some(stale) = l.stale_at {
+                line.push_str(&format!(", stale {stale} ({})", relative(self.now, stale)));
+            }
+            line.push_str(&format!(" [{source}]"));
+            return line;
+        }
         match &outcome.statement {
             None => format!("{word} {source}"),
             Some(s) => {
@@ -155,6 +180,32 @@ impl Printer {
     /// The JSON Lines object of DESIGN §6. Fields of the statement are null
     /// unless it is authentic.
     pub fn json(&self, outcome: &Outcome, verdict: Verdict) -> serde_json::Value {
+        if let Some(l) = &outcome.legacy {
+            let c = &l.canary;
+            // The same fields; a legacy canary has no sequence, and
+            // `expires_at` is when it turns stale (due + grace).
+            return serde_json::json!({
+                "source": outcome.source,
+                "verdict": verdict.as_str(),
+                "reasons": outcome.reasons.iter().map(|r| serde_json::json!({
+                    "code": r.code(),
+                    "message": r.to_string(),
+                })).collect::<Vec<_>>(),
+                "issuer": l.issuer,
+                "sequence": null,
+                "issued_at": c.issued.to_string(),
+                "next_due": c.due.map(|d| d.to_string()),
+                "expires_at": l.stale_at.map(|d| d.to_string()),
+                "statements": c.statements.iter().map(|(id, text)| serde_json::json!({
+                    "id": id,
+                    "text": text,
+                })).collect::<Vec<_>>(),
+                "signers": l.signers,
+                "format": l.format.as_str(),
+                "notes": c.notes,
+                "issue": l.issue,
+            });
+        }
         let s = outcome.statement.as_ref().map(|s| s.document());
         serde_json::json!({
             "source": outcome.source,
@@ -212,6 +263,7 @@ impl Printer {
         );
         for o in outcomes {
             let s = o.statement.as_ref().map(|s| s.document());
+            let legacy = o.legacy.as_ref();
             let reasons: Vec<String> = o
                 .reasons
                 .iter()
@@ -221,10 +273,16 @@ impl Printer {
                 "| {} | **{}** | {} | {} | {} | {} | {} |\n",
                 markdown_cell(&o.source),
                 o.verdict(self.deny_warnings),
-                s.map_or(String::new(), |s| markdown_cell(&s.issuer)),
+                s.map(|s| markdown_cell(&s.issuer))
+                    .or_else(|| legacy.map(|l| markdown_cell(&l.issuer)))
+                    .unwrap_or_default(),
                 s.map_or(String::new(), |s| s.sequence.to_string()),
-                s.map_or(String::new(), |s| s.issued_at.to_string()),
-                s.map_or(String::new(), |s| s.expires_at.to_string()),
+                s.map(|s| s.issued_at.to_string())
+                    .or_else(|| legacy.map(|l| l.canary.issued.to_string()))
+                    .unwrap_or_default(),
+                s.map(|s| s.expires_at.to_string())
+                    .or_else(|| legacy.and_then(|l| l.stale_at).map(|t| t.to_string()))
+                    .unwrap_or_default(),
                 reasons.join("<br>")
             ));
         }

@@ -62,18 +62,14 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
 }
 
 fn verify(args: &VerifyArgs) -> Result<ExitCode> {
+    if let Some(path) = &args.policy.trust.trust
+        && crate::legacy::is_legacy_file(path)
+    {
+        return verify_legacy(args, path);
+    }
     let (planned, comments) = plan(args)?;
     let now = args.policy.now()?;
-    let printer = Printer {
-        format: args.format,
-        color: args.format == Format::Human
-            && std::io::stdout().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        quiet: args.quiet,
-        deny_warnings: args.deny_warnings,
-        now,
-        comments,
-    };
+    let printer = printer(args, now, comments);
     let mut fetcher = args.policy.fetcher();
     let mut outcomes: Vec<Outcome> = Vec::new();
     let mut worst = Verdict::Ok;
@@ -94,15 +90,87 @@ fn verify(args: &VerifyArgs) -> Result<ExitCode> {
             &mut fetcher,
         )?;
         worst = worst.worst(outcome.verdict(args.deny_warnings));
-        if let Err(e) = printer.print(&outcome)
-            && e.kind() != std::io::ErrorKind::BrokenPipe
-        {
-            return Err(Error::usage(format!("cannot write output: {e}")));
-        }
+        print(&printer, &outcome)?;
         outcomes.push(outcome);
     }
+    finish(args, &printer, &outcomes, worst)
+}
+
+fn printer(
+    args: &VerifyArgs,
+    now: canary_core::Timestamp,
+    comments: BTreeMap<KeyId, String>,
+) -> Printer {
+    Printer {
+        format: args.format,
+        color: args.format == Format::Human
+            && std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        quiet: args.quiet,
+        deny_warnings: args.deny_warnings,
+        now,
+        comments,
+    }
+}
+
+fn print(printer: &Printer, outcome: &Outcome) -> Result<()> {
+    if let Err(e) = printer.print(outcome)
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(Error::usage(format!("cannot write output: {e}")));
+    }
+    Ok(())
+}
+
+fn finish(
+    args: &VerifyArgs,
+    printer: &Printer,
+    outcomes: &[Outcome],
+    worst: Verdict,
+) -> Result<ExitCode> {
     if args.format == Format::Github {
-        crate::output::append_step_summary(&printer.summary(&outcomes))?;
+        crate::output::append_step_summary(&printer.summary(outcomes))?;
     }
     Ok(ExitCode::from(worst.exit_code()))
+}
+
+/// `--trust` names a legacy trust file (DESIGN §11): every source is a
+/// canary in that format.
+fn verify_legacy(args: &VerifyArgs, path: &std::path::Path) -> Result<ExitCode> {
+    if args.history || args.incidents {
+        return Err(Error::usage(
+            "--history and --incidents need canary's own format; a legacy trust file names a canary in another format",
+        ));
+    }
+    let pinned = crate::legacy::load(path)?;
+    let mut planned = Vec::new();
+    for arg in &args.sources {
+        let location = crate::legacy::location_of(arg)?;
+        let remote = matches!(location, crate::source::Location::Remote { .. });
+        planned.push((
+            arg,
+            location,
+            args.state.folder_for(args.policy.at, remote)?,
+        ));
+    }
+    let now = args.policy.now()?;
+    let printer = printer(args, now, BTreeMap::new());
+    let mut fetcher = args.policy.fetcher();
+    let mut outcomes = Vec::new();
+    let mut worst = Verdict::Ok;
+    for (arg, location, state_dir) in planned {
+        let settings = crate::legacy::Settings {
+            now,
+            max_skew: args.policy.max_skew,
+            max_age: args.policy.max_age,
+            state_dir,
+            deny_warnings: args.deny_warnings,
+        };
+        let outcome =
+            crate::legacy::verify(arg.clone(), &location, &pinned, &settings, &mut fetcher)?;
+        worst = worst.worst(outcome.verdict(args.deny_warnings));
+        print(&printer, &outcome)?;
+        outcomes.push(outcome);
+    }
+    finish(args, &printer, &outcomes, worst)
 }

@@ -6,7 +6,7 @@ use canary_core::Finding;
 
 use crate::check::{Outcome, Settings, verify_source};
 
-use super::list::Job;
+use super::list::{Job, Pin};
 
 /// One issuer's result.
 pub struct Watched {
@@ -18,6 +18,19 @@ pub struct Watched {
     pub extra: Vec<Finding>,
     /// What kept the entry from being verified (its verdict is `usage`).
     pub usage: Option<String>,
+}
+
+/// The dates every format shows: a canary in another format has no
+/// sequence, and its "expires" is when it turns stale (due + grace).
+pub struct Dates {
+    /// The sequence (canary's own format only).
+    pub sequence: Option<u64>,
+    /// The "as of" date.
+    pub issued_at: canary_core::Timestamp,
+    /// When the next issue is due, if known.
+    pub next_due: Option<canary_core::Timestamp>,
+    /// When it expires (turns stale), if known.
+    pub expires_at: Option<canary_core::Timestamp>,
 }
 
 /// An entry's verdict, or `usage` when it could not be verified.
@@ -111,6 +124,26 @@ impl Watched {
             .fold(Verdict::Ok, Verdict::worst)
     }
 
+    /// The dates of the newest authentic canary, in either format.
+    pub fn dates(&self) -> Option<Dates> {
+        if let Some(s) = self.newest() {
+            let d = s.document();
+            return Some(Dates {
+                sequence: Some(d.sequence),
+                issued_at: d.issued_at,
+                next_due: Some(d.next_due),
+                expires_at: Some(d.expires_at),
+            });
+        }
+        let l = self.outcomes.iter().find_map(|o| o.legacy.as_ref())?;
+        Some(Dates {
+            sequence: None,
+            issued_at: l.canary.issued,
+            next_due: l.canary.due,
+            expires_at: l.stale_at,
+        })
+    }
+
     /// The newest authentic statement among the sources.
     pub fn newest(&self) -> Option<&canary_core::VerifiedStatement> {
         self.outcomes
@@ -139,7 +172,20 @@ pub fn run_job(job: &Job, fetcher: &mut crate::fetch::Fetcher) -> Watched {
             // issuer's source led to still count for the mirror (read only).
             settings.trust_only_dir = settings.state_dir.take();
         }
-        match verify_source(arg.clone(), location, &job.policy, &settings, fetcher) {
+        let verified = match &job.policy {
+            Pin::Native(policy) => verify_source(arg.clone(), location, policy, &settings, fetcher),
+            Pin::Legacy(pinned) => {
+                let legacy = crate::legacy::Settings {
+                    now: settings.options.now,
+                    max_skew: settings.options.max_skew,
+                    max_age: settings.options.max_age,
+                    state_dir: settings.state_dir.clone(),
+                    deny_warnings: settings.deny_warnings,
+                };
+                crate::legacy::verify(arg.clone(), location, pinned, &legacy, fetcher)
+            }
+        };
+        match verified {
             Ok(o) => outcomes.push(o),
             // A damaged state file, an unusable --ca-cert: this entry's
             // problem, not the whole run's.

@@ -13,6 +13,24 @@ use crate::trust::TrustArgs;
 
 use super::Args;
 
+/// What an entry pins.
+pub enum Pin {
+    /// A trust policy for canaries in canary's own format.
+    Native(TrustPolicy),
+    /// A legacy trust file, for a canary in another format (DESIGN §11).
+    Legacy(Box<crate::legacy::Pinned>),
+}
+
+impl Pin {
+    /// The issuer it pins.
+    pub fn issuer(&self) -> &str {
+        match self {
+            Pin::Native(p) => p.issuer(),
+            Pin::Legacy(l) => &l.trust.issuer,
+        }
+    }
+}
+
 /// One issuer, ready to verify.
 pub struct Job {
     /// The entry's name.
@@ -20,7 +38,7 @@ pub struct Job {
     /// The primary source, then the mirrors.
     pub sources: Vec<(String, Location)>,
     /// The pinned policy.
-    pub policy: TrustPolicy,
+    pub policy: Pin,
     /// How to verify.
     pub settings: Settings,
 }
@@ -132,6 +150,11 @@ fn entry_job(
                 .to_owned(),
         );
     }
+    if let Some(path) = &entry.trust
+        && crate::legacy::is_legacy_file(&base.join(path))
+    {
+        return legacy_job(args, now, base, defaults, entry, &base.join(path));
+    }
     let trust = TrustArgs {
         trust: entry.trust.as_ref().map(|p| base.join(p)),
         key: entry.keys.iter().map(|p| base.join(p)).collect(),
@@ -185,13 +208,81 @@ fn entry_job(
     Ok(Job {
         name: entry.name.clone(),
         sources,
-        policy: loaded.policy,
+        policy: Pin::Native(loaded.policy),
         settings: Settings {
             options,
             state_dir,
             trust_only_dir: None,
             history: entry.history.or(defaults.history).unwrap_or(false),
             incidents: entry.incidents.or(defaults.incidents).unwrap_or(false),
+            deny_warnings: args.deny_warnings,
+        },
+    })
+}
+
+/// An entry whose trust file is a legacy trust file (DESIGN §11): one
+/// source, the canary's text (a URL or a file).
+fn legacy_job(
+    args: &Args,
+    now: Timestamp,
+    base: &Path,
+    defaults: &Defaults,
+    entry: &Entry,
+    path: &Path,
+) -> std::result::Result<Job, String> {
+    if !entry.keys.is_empty() {
+        return Err("a trust file and keys exclude each other: give one".to_owned());
+    }
+    if entry.history == Some(true) || entry.incidents == Some(true) {
+        return Err(
+            "history and incidents need canary's own format; this entry's trust file names a \
+             canary in another format"
+                .to_owned(),
+        );
+    }
+    if !entry.mirrors.is_empty() {
+        return Err("mirrors of a canary in another format are not compared yet: list the text's one source".to_owned());
+    }
+    let pinned = crate::legacy::load(path).map_err(|e| format!("{e:#}"))?;
+    if pinned.trust.issuer != entry.name {
+        return Err(format!(
+            "the trust file is for {:?}, not for {:?}: name the entry after the trust file's issuer",
+            pinned.trust.issuer, entry.name
+        ));
+    }
+    let Some(arg) = &entry.source else {
+        return Err(
+            "source = \"https://...\" is required: the URL of the canary's text".to_owned(),
+        );
+    };
+    let resolved = if arg.contains("://") || !base.join(arg).exists() {
+        arg.clone()
+    } else {
+        base.join(arg).display().to_string()
+    };
+    let location = crate::legacy::location_of(&resolved).map_err(|e| e.message)?;
+    let remote = matches!(location, Location::Remote { .. });
+    let mut options = args.policy.options(now);
+    if let Some(w) = entry.warn_before.as_ref().or(defaults.warn_before.as_ref()) {
+        options.warn_before = duration("warn_before", w)?;
+    }
+    if let Some(m) = entry.max_age.as_ref().or(defaults.max_age.as_ref()) {
+        options.max_age = Some(duration("max_age", m)?);
+    }
+    let state_dir = args
+        .state
+        .folder_for(args.policy.at, remote)
+        .map_err(|e| e.message)?;
+    Ok(Job {
+        name: entry.name.clone(),
+        sources: vec![(arg.clone(), location)],
+        policy: Pin::Legacy(Box::new(pinned)),
+        settings: Settings {
+            options,
+            state_dir,
+            trust_only_dir: None,
+            history: false,
+            incidents: false,
             deny_warnings: args.deny_warnings,
         },
     })

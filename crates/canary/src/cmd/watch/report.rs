@@ -39,13 +39,16 @@ pub fn report(args: &Args, now: Timestamp, watched: &[Watched]) -> Result<ExitCo
             let rows: Vec<[String; 6]> = watched
                 .iter()
                 .map(|w| {
-                    let s = w.newest().map(|s| s.document());
+                    let s = w.dates();
+                    let s = s.as_ref();
                     [
                         escape(&w.name),
                         w.status(deny).as_str().to_owned(),
-                        s.map_or("-".into(), |s| s.sequence.to_string()),
+                        s.and_then(|s| s.sequence)
+                            .map_or("-".into(), |q| q.to_string()),
                         s.map_or("-".into(), |s| s.issued_at.to_string()),
-                        s.map_or("-".into(), |s| relative(now, s.next_due)),
+                        s.and_then(|s| s.next_due)
+                            .map_or("-".into(), |d| relative(now, d)),
                         escape(&first_problem(w, deny)),
                     ]
                 })
@@ -70,15 +73,16 @@ pub fn report(args: &Args, now: Timestamp, watched: &[Watched]) -> Result<ExitCo
         }
         WatchFormat::Json => {
             for w in watched {
-                let s = w.newest().map(|s| s.document());
+                let s = w.dates();
+                let s = s.as_ref();
                 let line = serde_json::json!({
                     "issuer": w.name,
                     "verdict": w.status(deny).as_str(),
                     "reasons": w.reasons().map(|r| serde_json::json!({"code": r.code(), "message": r.to_string()})).collect::<Vec<_>>(),
-                    "sequence": s.map(|s| s.sequence),
+                    "sequence": s.and_then(|s| s.sequence),
                     "issued_at": s.map(|s| s.issued_at.to_string()),
-                    "next_due": s.map(|s| s.next_due.to_string()),
-                    "expires_at": s.map(|s| s.expires_at.to_string()),
+                    "next_due": s.and_then(|s| s.next_due).map(|d| d.to_string()),
+                    "expires_at": s.and_then(|s| s.expires_at).map(|d| d.to_string()),
                     "sources": w.outcomes.iter().map(|o| serde_json::json!({
                         "source": o.source,
                         "verdict": o.verdict(deny).as_str(),
@@ -115,12 +119,14 @@ pub fn report(args: &Args, now: Timestamp, watched: &[Watched]) -> Result<ExitCo
                 "## canary watch\n\n| issuer | verdict | sequence | as of | reason |\n|---|---|---|---|---|\n",
             );
             for w in watched {
-                let s = w.newest().map(|s| s.document());
+                let s = w.dates();
+                let s = s.as_ref();
                 md.push_str(&format!(
                     "| {} | **{}** | {} | {} | {} |\n",
                     markdown_cell(&w.name),
                     w.status(deny),
-                    s.map_or(String::new(), |s| s.sequence.to_string()),
+                    s.and_then(|s| s.sequence)
+                        .map_or(String::new(), |q| q.to_string()),
                     s.map_or(String::new(), |s| s.issued_at.to_string()),
                     markdown_cell(&first_problem(w, deny))
                 ));
@@ -208,11 +214,11 @@ fn prometheus(now: Timestamp, watched: &[Watched], deny: bool) -> String {
     }
     out.push_str("# HELP canary_expiry_seconds Seconds until the newest authentic statement expires (negative once expired).\n# TYPE canary_expiry_seconds gauge\n");
     for w in watched {
-        if let Some(s) = w.newest() {
+        if let Some(expires) = w.dates().and_then(|d| d.expires_at) {
             out.push_str(&format!(
                 "canary_expiry_seconds{{issuer=\"{}\"}} {}\n",
                 label(&w.name),
-                s.document().expires_at.since(now).num_seconds()
+                expires.since(now).num_seconds()
             ));
         }
     }

@@ -1,0 +1,313 @@
+//! OpenPGP signatures checked by `gpgv`, as apt checks its archives: a
+//! keyring made from the pinned certificates in a fresh temporary folder
+//! (also gpgv's home, so nothing of the user's GnuPG is read or written),
+//! `--status-fd` for machine-readable results, read by
+//! [`canary_core::legacy::gpgv`]. No OpenPGP packet is parsed here.
+//!
+//! One keyring per pinned certificate file: a signature counts for the
+//! file whose keyring verifies it, so the threshold counts distinct pinned
+//! files and distinct primary keys.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use anyhow::{Context as _, Result, bail};
+use base64::Engine as _;
+use canary_core::legacy::gpgv::parse_status;
+use canary_core::{TimeDelta, Timestamp};
+
+/// What the signatures came to.
+pub struct Checked {
+    /// The certificates (primary key fingerprints) whose signatures count,
+    /// one per pinned file at most.
+    pub signers: Vec<String>,
+    /// Why each other signature did not count.
+    pub rejected: Vec<String>,
+    /// The signed text: the detached text as given, or the clearsigned
+    /// body as gpgv wrote it out.
+    pub text: Option<Vec<u8>>,
+}
+
+/// The signed bytes, or the clearsigned message.
+pub enum Signed<'a> {
+    /// Text and its detached signatures (`None`: not found, with where).
+    Detached(&'a [u8], &'a [Result<Vec<u8>, String>]),
+    /// A clearsigned message.
+    Clear(&'a [u8]),
+}
+
+/// A certificate file as gpgv reads a keyring: binary OpenPGP packets.
+/// ASCII armor (RFC 9580 §6) is removed; the packets inside are not looked at.
+pub fn dearmor(bytes: &[u8]) -> Result<Vec<u8>> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) if t.trim_start().starts_with("-----BEGIN PGP ") => t,
+        _ => return Ok(bytes.to_vec()),
+    };
+    let mut out = Vec::new();
+    let mut lines = text.lines().map(|l| l.trim_end_matches('\r'));
+    let mut blocks = 0;
+    while let Some(line) = lines.next() {
+        if !line.starts_with("-----BEGIN PGP PUBLIC KEY BLOCK-----") {
+            if line.starts_with("-----BEGIN PGP ") {
+                bail!("an armored block that is not a public key ({line})");
+            }
+            continue;
+        }
+        let mut body: Vec<&str> = Vec::new();
+        let mut ended = false;
+        for l in lines.by_ref() {
+            if l.starts_with("-----END PGP PUBLIC KEY BLOCK-----") {
+                ended = true;
+                break;
+            }
+            body.push(l);
+        }
+        if !ended {
+            bail!("an armored public key block without its END line");
+        }
+        // Armor headers run to the first blank line.
+        let data = match body.iter().position(|l| l.trim().is_empty()) {
+            Some(blank) => &body[blank + 1..],
+            None => &body[..],
+        };
+        let b64: String = data
+            .iter()
+            .filter(|l| !l.starts_with('='))
+            .flat_map(|l| l.trim().chars())
+            .collect();
+        let packets = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .context("bad base64 in the armored public key")?;
+        out.extend_from_slice(&packets);
+        blocks += 1;
+    }
+    if blocks == 0 {
+        bail!("no armored public key block");
+    }
+    Ok(out)
+}
+
+/// Starts gpgv once; [`finish`] collects its status lines and, for a
+/// clearsigned message, the body. Runs are started together and collected
+/// after, so the checks of several signatures and keyrings overlap.
+fn spawn_gpgv(
+    home: &Path,
+    keyring: &Path,
+    args: &[&Path],
+    output: Option<&Path>,
+) -> Result<std::process::Child> {
+    let program = "gpgv";
+    let mut cmd = Command::new(program);
+    cmd.arg("--homedir")
+        .arg(home)
+        .arg("--keyring")
+        .arg(keyring)
+        .arg("--status-fd")
+        .arg("1")
+        .env("LC_ALL", "C")
+        .env_remove("GNUPGHOME")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if let Some(o) = output {
+        cmd.arg("--output").arg(o);
+    }
+    cmd.arg("--");
+    cmd.args(args);
+    cmd.spawn().map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            anyhow::anyhow!(
+                "{program} is not installed: OpenPGP canaries are checked with gpgv (Debian and Ubuntu: apt install gpgv)"
+            )
+        } else {
+            anyhow::anyhow!("cannot run {program}: {e}")
+        }
+    })
+}
+
+/// Waits for a gpgv run: its status lines, and the body it wrote to `output`.
+fn finish(child: std::process::Child, output: Option<&Path>) -> Result<(String, Option<Vec<u8>>)> {
+    let out = child
+        .wait_with_output()
+        .context("cannot read gpgv's status")?;
+    let body = match output {
+        Some(o) => std::fs::read(o).ok(),
+        None => None,
+    };
+    Ok((String::from_utf8_lossy(&out.stdout).into_owned(), body))
+}
+
+/// Checks the signatures against each pinned certificate file.
+pub fn check(
+    certs: &[(String, Vec<u8>)],
+    signed: &Signed<'_>,
+    now: Timestamp,
+    max_skew: TimeDelta,
+) -> Result<Checked> {
+    let tmp = tempfile::Builder::new()
+        .prefix("canary-gpgv-")
+        .tempdir()
+        .context("cannot create a temporary folder for gpgv")?;
+    let home = tmp.path().join("home");
+    std::fs::create_dir(&home).context("cannot create gpgv's home folder")?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700));
+    }
+    let mut keyrings = Vec::new();
+    for (i, (name, bytes)) in certs.iter().enumerate() {
+        let packets = dearmor(bytes).with_context(|| format!("pinned key {name}"))?;
+        let path = tmp.path().join(format!("keyring-{i}.gpg"));
+        std::fs::write(&path, packets).context("cannot write the keyring for gpgv")?;
+        keyrings.push(path);
+    }
+
+    // (file index, primary fingerprint) of every signature that counts.
+    let mut counted: Vec<(usize, String)> = Vec::new();
+    let mut rejected = Vec::new();
+    let text;
+    match signed {
+        Signed::Detached(data, sigs) => {
+            let data_path = tmp.path().join("text");
+            std::fs::write(&data_path, data).context("cannot write the text for gpgv")?;
+            let mut runs = Vec::new();
+            for (j, sig) in sigs.iter().enumerate() {
+                let sig = match sig {
+                    Ok(s) => s,
+                    Err(missing) => {
+                        runs.push((j, Err(missing.clone())));
+                        continue;
+                    }
+                };
+                let sig_path = tmp.path().join(format!("sig-{j}"));
+                std::fs::write(&sig_path, sig).context("cannot write a signature for gpgv")?;
+                let mut children = Vec::new();
+                for keyring in &keyrings {
+                    children.push(spawn_gpgv(
+                        &home,
+                        keyring,
+                        &[sig_path.as_path(), data_path.as_path()],
+                        None,
+                    )?);
+                }
+                runs.push((j, Ok(children)));
+            }
+            for (j, run) in runs {
+                let children = match run {
+                    Ok(c) => c,
+                    Err(missing) => {
+                        rejected.push(format!("signature {}: {missing}", j + 1));
+                        continue;
+                    }
+                };
+                let mut reasons = Vec::new();
+                let mut any = false;
+                for (i, child) in children.into_iter().enumerate() {
+                    let (status, _) = finish(child, None)?;
+                    if parse_status(&status).plaintext {
+                        reasons.push((
+                            true,
+                            "the signature file carries its own text: not a detached signature"
+                                .to_owned(),
+                        ));
+                        continue;
+                    }
+                    any |= judge(&status, i, now, max_skew, &mut counted, &mut reasons);
+                }
+                if !any {
+                    rejected.push(format!("signature {}: {}", j + 1, best_reason(&reasons)));
+                }
+            }
+            text = Some(data.to_vec());
+        }
+        Signed::Clear(message) => {
+            let msg_path = tmp.path().join("message.asc");
+            std::fs::write(&msg_path, message).context("cannot write the text for gpgv")?;
+            let mut reasons = Vec::new();
+            let mut bodies = BTreeSet::new();
+            let mut children = Vec::new();
+            for (i, keyring) in keyrings.iter().enumerate() {
+                let out_path = tmp.path().join(format!("body-{i}"));
+                let child = spawn_gpgv(&home, keyring, &[msg_path.as_path()], Some(&out_path))?;
+                children.push((child, out_path));
+            }
+            for (i, (child, out_path)) in children.into_iter().enumerate() {
+                let (status, body) = finish(child, Some(&out_path))?;
+                if judge(&status, i, now, max_skew, &mut counted, &mut reasons)
+                    && let Some(b) = body
+                {
+                    bodies.insert(b);
+                }
+            }
+            if bodies.len() > 1 {
+                bail!("gpgv wrote different texts for one clearsigned message");
+            }
+            text = bodies.into_iter().next();
+            if counted.is_empty() {
+                rejected.push(best_reason(&reasons));
+            }
+        }
+    }
+
+    // Distinct files, distinct certificates.
+    let mut files = BTreeSet::new();
+    let mut primaries = BTreeSet::new();
+    let mut signers = Vec::new();
+    for (i, primary) in counted {
+        if files.contains(&i) || primaries.contains(&primary) {
+            continue;
+        }
+        files.insert(i);
+        primaries.insert(primary.clone());
+        signers.push(primary);
+    }
+    Ok(Checked {
+        signers,
+        rejected,
+        text,
+    })
+}
+
+/// Adds the signatures of one gpgv run that count; true if any did.
+fn judge(
+    status: &str,
+    file: usize,
+    now: Timestamp,
+    max_skew: TimeDelta,
+    counted: &mut Vec<(usize, String)>,
+    reasons: &mut Vec<(bool, String)>,
+) -> bool {
+    let report = parse_status(status);
+    if let Some(f) = report.failure {
+        reasons.push((true, format!("gpgv refused the input ({f})")));
+        return false;
+    }
+    if report.signatures.is_empty() {
+        reasons.push((true, "no OpenPGP signature found".to_owned()));
+        return false;
+    }
+    let mut any = false;
+    for sig in &report.signatures {
+        match sig.counts(now, max_skew) {
+            Ok(primary) => {
+                counted.push((file, primary));
+                any = true;
+            }
+            // A signature by another pinned file's key: said only if no
+            // file's keyring verifies it.
+            Err(reason) => reasons.push((!sig.error || sig.fingerprint.is_some(), reason)),
+        }
+    }
+    any
+}
+
+/// The most telling reason: one about a pinned key, before "not pinned".
+fn best_reason(reasons: &[(bool, String)]) -> String {
+    reasons
+        .iter()
+        .find(|(telling, _)| *telling)
+        .or_else(|| reasons.first())
+        .map_or_else(|| "not checked".to_owned(), |(_, r)| r.clone())
+}
