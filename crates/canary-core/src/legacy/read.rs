@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
-use regex::Regex;
+use regex_lite::Regex;
 use serde::Deserialize;
 
 use super::{LegacyTrustError, field};
@@ -74,7 +74,7 @@ pub struct Canary {
 fn compile(name: &'static str, re: &str) -> Result<Regex, LegacyTrustError> {
     // Bounded: a trust file is the reader's own, but a huge automaton is
     // still no way to fail.
-    regex::RegexBuilder::new(re)
+    regex_lite::RegexBuilder::new(re)
         .size_limit(1 << 20)
         .build()
         .map_err(|e| field(name, e.to_string()))
