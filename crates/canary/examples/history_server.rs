@@ -1,11 +1,12 @@
-//! The server of the remote history benchmark (`scripts/bench`): serves the
-//! files of a folder over HTTPS on 127.0.0.1, each response after a fixed
-//! pause (a server far away), with keep-alive, one thread per connection.
-//! The certificate, for `localhost` and 127.0.0.1, is issued by a CA made
-//! at start; the CA's PEM goes to `OUT/ca.pem` and the port to `OUT/port`.
-//! It stops by itself after `LIFETIME` seconds.
+//! The server of the remote history benchmark (`scripts/bench`) and of the
+//! watch benchmark (`scripts/bench-watch`): serves the files of a folder
+//! over HTTPS (or plain HTTP with `http`) on 127.0.0.1, each response after
+//! a fixed pause (a server far away), with keep-alive, one thread per
+//! connection. The certificate, for `localhost` and 127.0.0.1, is issued by
+//! a CA made at start; the CA's PEM goes to `OUT/ca.pem` and the port to
+//! `OUT/port`. It stops by itself after `LIFETIME` seconds.
 //!
-//! Usage: history_server DIR DELAY_MS OUT LIFETIME
+//! Usage: history_server DIR DELAY_MS OUT LIFETIME [http]
 
 use std::io::{BufRead as _, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -70,7 +71,9 @@ fn serve<S: Read + Write>(stream: S, root: &Path, delay: Duration) -> std::io::R
         } else {
             std::fs::read(root.join(rel)).ok()
         };
-        std::thread::sleep(delay);
+        if !delay.is_zero() {
+            std::thread::sleep(delay);
+        }
         let out = stream.get_mut();
         match body {
             Some(body) => {
@@ -89,8 +92,12 @@ fn serve<S: Read + Write>(stream: S, root: &Path, delay: Duration) -> std::io::R
 
 fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [dir, delay, out, lifetime] = args.as_slice() else {
-        return Err("usage: history_server DIR DELAY_MS OUT LIFETIME".into());
+    let (plain, args) = match args.as_slice() {
+        [rest @ .., last] if last == "http" => (true, rest),
+        all => (false, all),
+    };
+    let [dir, delay, out, lifetime] = args else {
+        return Err("usage: history_server DIR DELAY_MS OUT LIFETIME [http]".into());
     };
     let root = PathBuf::from(dir);
     let delay = Duration::from_millis(delay.parse().map_err(|e| format!("DELAY_MS: {e}"))?);
@@ -113,6 +120,10 @@ fn run() -> Result<(), String> {
         std::thread::spawn(move || {
             let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
             let _ = stream.set_nodelay(true);
+            if plain {
+                let _ = serve(stream, &root, delay);
+                return;
+            }
             let Ok(conn) = rustls::ServerConnection::new(config) else {
                 return;
             };
