@@ -7,8 +7,13 @@ use canary_core::{
     check_history, verify_archived_statement,
 };
 
-use crate::fetch::Fetcher;
-use crate::source::{Location, ReadError};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Condvar, Mutex};
+
+use reqwest::Url;
+
+use crate::fetch::{Fetcher, SharedFetcher};
+use crate::source::{Location, ReadError, fetched, remote_url};
 
 /// A source's archive, read through the fetcher: what the core walks.
 pub struct SourceArchive<'a> {
@@ -40,9 +45,9 @@ impl Archive for SourceArchive<'_> {
 const BATCH: u64 = 256;
 
 /// The core's history walk ([`check_history`]) with the signatures of a
-/// local archive checked on every core. A remote archive goes one statement
-/// at a time, as each fetch costs far more than a signature, and nothing is
-/// fetched past the first statement that fails.
+/// local archive checked on every core, and the statements of a remote
+/// archive fetched ahead of the walk, a bounded number at a time over the
+/// client's pool of connections (see [`walk_remote`]).
 ///
 /// The outcome is that of the core's walk: statements are fed to the same
 /// [`HistoryWalk`] in sequence order, and it stops at the same place.
@@ -52,8 +57,18 @@ pub fn walk_history(
     start: Option<&State>,
     latest: &VerifiedStatement,
 ) -> Walked<usize, ReadError> {
+    if let Location::Remote { archive: base, .. } = archive.location {
+        // A client that cannot be built is reported by the plain walk, on
+        // its first fetch, as it always was.
+        if let Ok(shared) = archive.fetcher.shared()
+            && let Some(walked) = walk_remote(base, &shared, chain, start, latest)
+        {
+            return walked;
+        }
+        return check_history(archive, chain, start, latest);
+    }
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    if matches!(archive.location, Location::Remote { .. }) || workers < 2 {
+    if workers < 2 {
         return check_history(archive, chain, start, latest);
     }
     let mut walk = HistoryWalk::new(start);
@@ -140,4 +155,199 @@ fn verify_batch(
             })
             .collect()
     })
+}
+
+/// Requests in flight at most during a remote walk: the connections it
+/// opens over HTTP/1.1, or the streams on one connection over HTTP/2.
+const IN_FLIGHT: usize = 16;
+
+/// Statements fetched at most past the one the walk waits for: what memory
+/// holds whatever the length of the archive, and what is fetched in vain
+/// past a statement that stops the walk.
+const AHEAD: u64 = 64;
+
+/// What became of one archived statement, fetched and verified by a worker.
+enum Fetched {
+    /// Absent (404 or 410).
+    Missing,
+    /// Could not be fetched.
+    Failed(ReadError),
+    /// Fetched, and verified or not.
+    Read(Box<Result<VerifiedStatement, Vec<Finding>>>),
+}
+
+/// The walk's side of the fetchers' work: what is claimed and what is done.
+struct Ahead {
+    /// The next sequence to claim.
+    next: u64,
+    /// The sequence the walk waits for.
+    wanted: u64,
+    /// Done, not yet taken by the walk.
+    done: BTreeMap<u64, Fetched>,
+    /// Set when the walk has what it needs: claim nothing more.
+    stop: bool,
+}
+
+type Shared = Arc<(Mutex<Ahead>, Condvar)>;
+
+/// The history walk of a remote archive, with up to [`IN_FLIGHT`] fetches
+/// running ahead of it (each statement's signature checked by the thread
+/// that fetched it), at most [`AHEAD`] statements past the one it waits
+/// for. The walk itself takes the statements in sequence order and feeds
+/// them to the [`HistoryWalk`] exactly as [`check_history`] does, so the
+/// outcome is the same: the same findings, the same first error, the same
+/// count. Fetches still running when it stops are left to finish on their
+/// own: the walk does not wait for them. None when no thread could be
+/// started.
+fn walk_remote(
+    base: &Url,
+    fetcher: &SharedFetcher,
+    chain: &TrustChain,
+    start: Option<&State>,
+    latest: &VerifiedStatement,
+) -> Option<Walked<usize, ReadError>> {
+    let mut walk = HistoryWalk::new(start);
+    let first = walk.next_sequence();
+    let to = latest.document().sequence;
+    if first >= to {
+        return Some(walk.conclude(latest, None));
+    }
+    let shared: Shared = Arc::new((
+        Mutex::new(Ahead {
+            next: first,
+            wanted: first,
+            done: BTreeMap::new(),
+            stop: false,
+        }),
+        Condvar::new(),
+    ));
+    let chain = Arc::new(chain.clone());
+    let workers = usize::try_from(to - first).map_or(IN_FLIGHT, |n| n.min(IN_FLIGHT));
+    let mut started = 0;
+    for _ in 0..workers {
+        let (shared, chain, base, fetcher) = (
+            Arc::clone(&shared),
+            Arc::clone(&chain),
+            base.clone(),
+            fetcher.clone(),
+        );
+        let spawned = std::thread::Builder::new()
+            .name("history-fetch".to_owned())
+            .spawn(move || fetch_ahead(&shared, &chain, &base, &fetcher, to));
+        if spawned.is_ok() {
+            started += 1;
+        }
+    }
+    if started == 0 {
+        return None;
+    }
+    let (lock, ready) = &*shared;
+    let mut error = None;
+    for sequence in first..to {
+        let fetched = {
+            let Ok(mut ahead) = lock.lock() else {
+                return None;
+            };
+            loop {
+                if let Some(f) = ahead.done.remove(&sequence) {
+                    ahead.wanted = sequence + 1;
+                    ready.notify_all();
+                    break f;
+                }
+                match ready.wait(ahead) {
+                    Ok(a) => ahead = a,
+                    Err(_) => return None,
+                }
+            }
+        };
+        match fetched {
+            Fetched::Missing => walk.push_missing(sequence),
+            Fetched::Failed(e) => {
+                error = Some((ArchivePath::Statement(sequence).to_path(), e));
+                break;
+            }
+            Fetched::Read(read) => match *read {
+                Ok(v) => {
+                    walk.push(v);
+                }
+                Err(findings) => walk.push_unauthentic(sequence, &findings),
+            },
+        }
+        if walk.is_stopped() {
+            break;
+        }
+    }
+    if let Ok(mut ahead) = lock.lock() {
+        ahead.stop = true;
+        ahead.done.clear();
+    }
+    ready.notify_all();
+    Some(walk.conclude(latest, error))
+}
+
+/// One fetching thread of [`walk_remote`]: claims the next sequence while
+/// it is within [`AHEAD`] of the one the walk waits for, fetches and
+/// verifies it, and hands it over, until the walk stops or every sequence
+/// below `to` is claimed.
+fn fetch_ahead(shared: &Shared, chain: &TrustChain, base: &Url, fetcher: &SharedFetcher, to: u64) {
+    let (lock, ready) = &**shared;
+    loop {
+        let sequence = {
+            let Ok(mut ahead) = lock.lock() else { return };
+            loop {
+                if ahead.stop || ahead.next >= to {
+                    return;
+                }
+                if ahead.next < ahead.wanted.saturating_add(AHEAD) {
+                    ahead.next += 1;
+                    break ahead.next - 1;
+                }
+                match ready.wait(ahead) {
+                    Ok(a) => ahead = a,
+                    Err(_) => return,
+                }
+            }
+        };
+        // Should this thread die, the walk must not wait for it forever.
+        let mut handed = Handover {
+            shared,
+            sequence,
+            result: None,
+        };
+        let path = ArchivePath::Statement(sequence);
+        let read = remote_url(base, &path.to_path())
+            .and_then(|url| fetched(fetcher.get(&url, path.cap())));
+        handed.result = Some(match read {
+            Ok(bytes) => {
+                Fetched::Read(Box::new(verify_archived_statement(chain, &bytes, sequence)))
+            }
+            Err(ReadError::Absent(_)) => Fetched::Missing,
+            Err(e) => Fetched::Failed(e),
+        });
+    }
+}
+
+/// Hands a claimed sequence's result to the walk when dropped; a thread
+/// that panicked before it had one hands over an error instead.
+struct Handover<'a> {
+    shared: &'a Shared,
+    sequence: u64,
+    result: Option<Fetched>,
+}
+
+impl Drop for Handover<'_> {
+    fn drop(&mut self) {
+        let (lock, ready) = &**self.shared;
+        let result = self.result.take().unwrap_or_else(|| {
+            Fetched::Failed(ReadError::Local(
+                "a history fetching thread failed".to_owned(),
+            ))
+        });
+        if let Ok(mut ahead) = lock.lock()
+            && !ahead.stop
+        {
+            ahead.done.insert(self.sequence, result);
+        }
+        ready.notify_all();
+    }
 }

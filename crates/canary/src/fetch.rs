@@ -248,18 +248,52 @@ impl Fetcher {
     /// Errors in building the client (bad `--ca-cert` or `--proxy`) are
     /// [`FetchError::Client`]: usage errors, not unreachable.
     pub fn get(&mut self, url: &Url, cap: u64) -> Result<Vec<u8>, FetchError> {
+        if let Some(reason) = scheme_problem(url) {
+            return Err(FetchError::Refused {
+                url: url.to_string(),
+                reason,
+            });
+        }
+        self.shared()?.get(url, cap)
+    }
+
+    /// A handle on this fetcher's client that threads can share: requests
+    /// made through clones of it go over the same pool of connections.
+    pub fn shared(&mut self) -> Result<SharedFetcher, FetchError> {
+        let client = self
+            .client()
+            .map_err(|e| FetchError::Client(format!("{e:#}")))?
+            .clone();
+        Ok(SharedFetcher {
+            client,
+            total: self.total_timeout(),
+            cache_dir: self.options.cache_dir.clone(),
+        })
+    }
+}
+
+/// A built client with the settings [`Fetcher::get`] applies: cheap to
+/// clone, and usable from several threads at once.
+#[derive(Clone)]
+pub struct SharedFetcher {
+    client: reqwest::blocking::Client,
+    total: Duration,
+    cache_dir: Option<PathBuf>,
+}
+
+impl SharedFetcher {
+    /// GETs `url` and returns its body, at most `cap` bytes (see
+    /// [`Fetcher::get`]).
+    pub fn get(&self, url: &Url, cap: u64) -> Result<Vec<u8>, FetchError> {
         let shown = url.to_string();
         if let Some(reason) = scheme_problem(url) {
             return Err(FetchError::Refused { url: shown, reason });
         }
-        let total = self.total_timeout();
+        let total = self.total;
         let started = Instant::now();
-        let cache_dir = self.options.cache_dir.clone();
-        let cached = cache_dir.as_deref().and_then(|d| read_cache(d, url));
-        let client = self
-            .client()
-            .map_err(|e| FetchError::Client(format!("{e:#}")))?;
-        let mut request = client.get(url.clone());
+        let cache_dir = self.cache_dir.as_deref();
+        let cached = cache_dir.and_then(|d| read_cache(d, url));
+        let mut request = self.client.get(url.clone());
         if let Some((c, _)) = &cached {
             if let Some(etag) = &c.etag {
                 request = request.header(reqwest::header::IF_NONE_MATCH, etag);
@@ -329,7 +363,7 @@ impl Fetcher {
             }
             body.extend_from_slice(&buf[..n]);
         }
-        if let Some(dir) = &cache_dir
+        if let Some(dir) = cache_dir
             && (validators.0.is_some() || validators.1.is_some())
         {
             write_cache(dir, url, validators.0, validators.1, &body);

@@ -228,18 +228,25 @@ impl Location {
             Location::Local {
                 archive: Some(dir), ..
             } => read_file(&dir.join(rel), cap),
-            Location::Remote { archive, .. } => {
-                let url = archive
-                    .join(rel)
-                    .map_err(|e| ReadError::Local(format!("{archive}{rel}: {e}")))?;
-                fetch(fetcher, &url, cap)
-            }
+            Location::Remote { archive, .. } => fetch(fetcher, &remote_url(archive, rel)?, cap),
         }
     }
 }
 
+/// `rel` (e.g. `statements/000001.json`) in the remote archive `archive`.
+pub fn remote_url(archive: &Url, rel: &str) -> Result<Url, ReadError> {
+    archive
+        .join(rel)
+        .map_err(|e| ReadError::Local(format!("{archive}{rel}: {e}")))
+}
+
 fn fetch(fetcher: &mut Fetcher, url: &Url, cap: u64) -> Result<Vec<u8>, ReadError> {
-    match fetcher.get(url, cap) {
+    fetched(fetcher.get(url, cap))
+}
+
+/// A fetch's result as a read's: not found is absent.
+pub fn fetched(result: Result<Vec<u8>, FetchError>) -> Result<Vec<u8>, ReadError> {
+    match result {
         Ok(body) => Ok(body),
         Err(FetchError::NotFound { url, .. }) => Err(ReadError::Absent(url)),
         Err(FetchError::Client(e)) => Err(ReadError::Local(e)),

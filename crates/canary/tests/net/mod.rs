@@ -44,6 +44,8 @@ pub enum Reply {
     Redirect(String),
     /// Nothing at all for this long, then the connection closes.
     Silent(Duration),
+    /// `reply` after a pause: a server far away.
+    Delayed(Duration, Box<Reply>),
 }
 
 impl Reply {
@@ -238,6 +240,10 @@ fn respond<S: Write>(stream: &mut S, reply: Reply) -> std::io::Result<()> {
             }
         }
         Reply::Silent(pause) => std::thread::sleep(pause),
+        Reply::Delayed(pause, reply) => {
+            std::thread::sleep(pause);
+            return respond(stream, *reply);
+        }
         Reply::Redirect(location) => {
             write!(
                 stream,
