@@ -119,8 +119,23 @@ impl LegacyTrust {
     /// True when `text` is TOML with a `format` key: a legacy trust file
     /// rather than a trust policy (DESIGN §4).
     pub fn is_legacy(text: &str) -> bool {
-        text.parse::<toml::Table>()
-            .is_ok_and(|t| t.contains_key("format"))
+        // A top-level `format` key stands on a line of its own before the
+        // first table header: a scan for one spares the native path (every
+        // `canary verify --trust`) a second TOML parse.
+        let candidate = text
+            .lines()
+            .map(str::trim_start)
+            .take_while(|l| !l.starts_with('['))
+            .any(|l| {
+                ["format", "\"format\"", "'format'"].iter().any(|k| {
+                    l.strip_prefix(k)
+                        .is_some_and(|r| r.trim_start().starts_with('='))
+                })
+            });
+        candidate
+            && text
+                .parse::<toml::Table>()
+                .is_ok_and(|t| t.contains_key("format"))
     }
 
     /// Parses and checks a legacy trust file.

@@ -229,6 +229,21 @@ fn trust_file_errors() {
     }
     assert!(LegacyTrust::is_legacy("format = \"openpgp\""));
     assert!(!LegacyTrust::is_legacy("issuer = \"x\""));
+    // Quoted keys and spacing count; a `format` under a table, or inside a
+    // string, does not.
+    assert!(LegacyTrust::is_legacy(
+        "# c\n  \"format\"   = \"minisign\"\n"
+    ));
+    assert!(LegacyTrust::is_legacy(
+        "issuer = 'x'\n'format'='signify'\n[read]\nx = 1\n"
+    ));
+    assert!(!LegacyTrust::is_legacy(
+        "issuer = \"x\"\n[read]\nformat = \"openpgp\"\n"
+    ));
+    assert!(!LegacyTrust::is_legacy(
+        "notes = \"\"\"\nformat = 1\n\"\"\"\n"
+    ));
+    assert!(!LegacyTrust::is_legacy("formats = \"openpgp\""));
 }
 
 #[test]
