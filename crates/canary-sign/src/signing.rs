@@ -235,6 +235,7 @@ impl<T: Signable> Pending for CoSignature<'_, T> {
     }
 
     fn sign(self: Box<Self>, key: &SigningKey) -> Result<PathBuf> {
+        let plain_missing = self.plain_missing(key.public_key());
         let CoSignature {
             folder,
             doc,
@@ -247,10 +248,7 @@ impl<T: Signable> Pending for CoSignature<'_, T> {
         } = *self;
         if !envelope.add_signature(key) {
             // Signed before canary-sign made plain signatures: make them now.
-            if let Some(statement) = doc.plain()
-                && plain::issuer_fits(&statement.issuer)
-                && !has_plain(folder, statement, envelope.payload(), key.public_key())
-            {
+            if plain_missing && let Some(statement) = doc.plain() {
                 write_plain(folder, statement, envelope.payload(), key)?;
                 say(&format!(
                     "{} was already signed by this key ({}); made its plain signatures",

@@ -97,7 +97,7 @@ pub struct CanaryView {
 impl CanaryView {
     /// True when readers report the canary as tripped.
     pub fn is_tripped(&self) -> bool {
-        !self.tripped.is_empty()
+        self.state == CanaryState::Tripped
     }
 }
 

@@ -114,15 +114,6 @@ fn description(indicator: Impact) -> &'static str {
     }
 }
 
-fn incident_status(status: IncidentStatus) -> &'static str {
-    match status {
-        IncidentStatus::Investigating => "investigating",
-        IncidentStatus::Identified => "identified",
-        IncidentStatus::Monitoring => "monitoring",
-        IncidentStatus::Resolved => "resolved",
-    }
-}
-
 fn maintenance_status(status: IncidentStatus) -> &'static str {
     match status {
         IncidentStatus::Investigating | IncidentStatus::Identified => "in_progress",
@@ -205,7 +196,7 @@ impl Api {
             let status = if maintenance {
                 maintenance_status(r.status)
             } else {
-                incident_status(r.status)
+                r.status.as_str()
             };
             let updates: Vec<Update> = r
                 .updates
@@ -217,7 +208,7 @@ impl Api {
                     status: if maintenance {
                         maintenance_status(u.status)
                     } else {
-                        incident_status(u.status)
+                        u.status.as_str()
                     },
                     body: u.body.clone(),
                     incident_id: r.id.clone(),

@@ -26,7 +26,17 @@ pub struct TrustArgs {
     pub threshold: Option<u64>,
 }
 
+/// What the trust options name: a trust policy, or a legacy trust file for
+/// a canary in another format (DESIGN §11), told apart as the file is read.
+pub enum Loaded {
+    /// A trust policy.
+    Native(Trust),
+    /// A legacy trust file, at this path.
+    Legacy(PathBuf),
+}
+
 /// A policy and the comments of its keys (from .pub files).
+#[derive(Clone)]
 pub struct Trust {
     /// The policy.
     pub policy: TrustPolicy,
@@ -45,6 +55,23 @@ impl TrustArgs {
     /// URL, the pin made from that host). Errors here are usage errors
     /// (exit 2).
     pub fn load(&self, source_domain: Option<&str>, source_url: Option<&Url>) -> Result<Trust> {
+        match self.load_pin(source_domain, source_url)? {
+            Loaded::Native(trust) => Ok(trust),
+            Loaded::Legacy(path) => bail!(
+                "{} is a legacy trust file (a canary in another format, DESIGN §11): only \
+                 `canary verify` and `canary watch` read those",
+                path.display()
+            ),
+        }
+    }
+
+    /// [`TrustArgs::load`], reading `--trust` once whether it is a trust
+    /// policy or a legacy trust file.
+    pub fn load_pin(
+        &self,
+        source_domain: Option<&str>,
+        source_url: Option<&Url>,
+    ) -> Result<Loaded> {
         if !self.given() {
             let Some(issuer) = self.issuer.as_deref().or(source_domain) else {
                 bail!(
@@ -64,10 +91,10 @@ impl TrustArgs {
                     "no trust for {issuer}: pin it with `canary trust add {add}`, or pass --trust FILE"
                 )
             })?;
-            return Ok(Trust {
+            return Ok(Loaded::Native(Trust {
                 policy,
                 comments: BTreeMap::new(),
-            });
+            }));
         }
         if let Some(path) = &self.trust {
             // The command line refuses both; a watch list must too, rather
@@ -86,12 +113,15 @@ impl TrustArgs {
             }
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read trust policy {}", path.display()))?;
+            if canary_core::legacy::LegacyTrust::is_legacy(&text) {
+                return Ok(Loaded::Legacy(path.clone()));
+            }
             let policy =
                 TrustPolicy::from_toml(&text).with_context(|| format!("{}", path.display()))?;
-            return Ok(Trust {
+            return Ok(Loaded::Native(Trust {
                 policy,
                 comments: BTreeMap::new(),
-            });
+            }));
         }
         if self.key.is_empty() {
             bail!("no trust: pass --trust FILE, or --key FILE.pub --issuer ISSUER");
@@ -110,6 +140,6 @@ impl TrustArgs {
             keys.push(key);
         }
         let policy = TrustPolicy::new(issuer, 1, self.threshold.unwrap_or(1), keys, [])?;
-        Ok(Trust { policy, comments })
+        Ok(Loaded::Native(Trust { policy, comments }))
     }
 }

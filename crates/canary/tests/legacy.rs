@@ -906,3 +906,31 @@ fn numbered_series_walked_upward_over_loopback() {
         "{walked:?}"
     );
 }
+
+/// A legacy trust file is told apart as it is read (once): `verify` and
+/// `watch` take it, `show` says plainly that it does not.
+#[test]
+fn show_names_a_legacy_trust_file_for_what_it_is() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trust = dir.path().join("legacy.toml");
+    std::fs::write(
+        &trust,
+        "issuer = \"example.org\"\nformat = \"signify\"\nkeys = [\"k.pub\"]\nthreshold = 1\nprofile = \"qubes\"\n",
+    )
+    .expect("write");
+    let out = canary([
+        "show",
+        "canary.txt",
+        "--trust",
+        trust.to_str().expect("utf8"),
+        "--at",
+        "2026-01-01T00:00:00Z",
+    ])
+    .run();
+    out.code(USAGE);
+    assert!(
+        out.stderr.contains("is a legacy trust file") && out.stderr.contains("canary verify"),
+        "{}",
+        out.stderr
+    );
+}

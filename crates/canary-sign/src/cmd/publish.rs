@@ -186,14 +186,15 @@ fn gather(
 }
 
 /// Refuses to replace published history: a lower or equal sequence over a
-/// different statement, or a changed archive file.
+/// different statement, or a changed archive file. Returns the trust
+/// version the site publishes now, if any.
 fn check_existing(
     out: &Path,
     files: &[Output],
     latest: &Statement,
     latest_digest: Digest,
     trust: &canary_core::TrustPolicy,
-) -> Result<()> {
+) -> Result<Option<u64>> {
     // A rotation on the site beyond the folder's chain is what readers
     // follow; publishing past it would check a site readers never see.
     let rotations = out.join(layout::ARCHIVE_ROOT).join("rotations");
@@ -214,9 +215,11 @@ fn check_existing(
         }
     }
     let published = out.join(layout::TRUST_SITE_PATH);
+    let mut published_version = None;
     if let Ok(text) = std::fs::read_to_string(&published)
         && let Ok(old) = canary_core::TrustPolicy::from_toml(&text)
     {
+        published_version = Some(old.version());
         if old.version() > trust.version() {
             return Err(refuse!(
                 "{} already publishes trust version {}, newer than the folder's {}; refusing to roll it back",
@@ -312,7 +315,7 @@ fn check_existing(
             ));
         }
     }
-    Ok(())
+    Ok(published_version)
 }
 
 /// Refuses an output folder other users can write to (without the sticky
@@ -513,9 +516,9 @@ pub fn run(args: &Args) -> Result<u8> {
 
     // Everything is checked before the first byte is written.
     check_plain(&files, &policy, &folder, &s)?;
-    check_existing(&args.out, &files, &s, latest.verified.digest(), &policy)?;
+    let published = check_existing(&args.out, &files, &s, latest.verified.digest(), &policy)?;
     check_output_folders(&args.out, files.iter().map(|f| Path::new(&f.rel)))?;
-    for file in write_order(&args.out, &files, chain, &latest.bytes) {
+    for file in write_order(published, &files, chain, &latest.bytes) {
         write_atomic_public(&args.out.join(&file.rel), &file.bytes)?;
     }
     remove_stale_plain(&args.out, &files)?;
@@ -709,7 +712,7 @@ fn remove_stale_plain(out: &Path, files: &[Output]) -> Result<()> {
 /// rotations that follow it; otherwise the rotations first, and a note that
 /// the switch cannot be seamless.
 fn write_order<'a>(
-    out: &Path,
+    published: Option<u64>,
     files: &'a [Output],
     chain: &TrustChain,
     latest: &[u8],
@@ -718,10 +721,7 @@ fn write_order<'a>(
     let trust_file = layout::TRUST_SITE_PATH;
     let is_trust = |f: &&Output| f.rel.starts_with(&rotations_root) || f.rel == trust_file;
     let (trust, rest): (Vec<&Output>, Vec<&Output>) = files.iter().partition(is_trust);
-    let published = std::fs::read_to_string(out.join(trust_file))
-        .ok()
-        .and_then(|t| canary_core::TrustPolicy::from_toml(&t).ok())
-        .map_or(chain.pin().version(), |p| p.version());
+    let published = published.unwrap_or(chain.pin().version());
     if published >= chain.current().version() {
         return rest.into_iter().chain(trust).collect();
     }

@@ -13,6 +13,7 @@ use crate::check::{Outcome, Settings, verify_source};
 use crate::error::{Error, Result};
 use crate::output::{Format, Printer};
 use crate::source::{Location, Source};
+use crate::trust::{Loaded, Trust};
 
 /// One source, resolved: where it is, what it is checked against, and
 /// where its state lives.
@@ -29,7 +30,10 @@ pub struct Planned {
 
 /// Resolves every source before anything is fetched: a bad argument stops
 /// the run before the first request.
-fn plan(args: &VerifyArgs) -> Result<(Vec<Planned>, BTreeMap<KeyId, String>)> {
+fn plan(
+    args: &VerifyArgs,
+    given: Option<&Trust>,
+) -> Result<(Vec<Planned>, BTreeMap<KeyId, String>)> {
     let mut planned = Vec::new();
     let mut comments = BTreeMap::new();
     for arg in &args.sources {
@@ -40,8 +44,12 @@ fn plan(args: &VerifyArgs) -> Result<(Vec<Planned>, BTreeMap<KeyId, String>)> {
         {
             return Err(Error::usage(format!("{arg}: {p}")));
         }
-        // Without --trust or --key, the policy pinned for the domain.
-        let trust = args.policy.trust.load(source.domain(), source.url())?;
+        // The trust the command line gives, read once; without --trust or
+        // --key, the policy pinned for each source's domain.
+        let trust = match given {
+            Some(trust) => trust.clone(),
+            None => args.policy.trust.load(source.domain(), source.url())?,
+        };
         comments.extend(trust.comments.clone());
         planned.push(Planned {
             arg: arg.clone(),
@@ -62,12 +70,15 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
 }
 
 fn verify(args: &VerifyArgs) -> Result<ExitCode> {
-    if let Some(path) = &args.policy.trust.trust
-        && crate::legacy::is_legacy_file(path)
-    {
-        return verify_legacy(args, path);
-    }
-    let (planned, comments) = plan(args)?;
+    let given = if args.policy.trust.given() {
+        match args.policy.trust.load_pin(None, None)? {
+            Loaded::Legacy(path) => return verify_legacy(args, &path),
+            Loaded::Native(trust) => Some(trust),
+        }
+    } else {
+        None
+    };
+    let (planned, comments) = plan(args, given.as_ref())?;
     let now = args.policy.now()?;
     let printer = printer(args, now, comments);
     let mut fetcher = args.policy.fetcher();

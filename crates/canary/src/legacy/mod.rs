@@ -34,11 +34,6 @@ pub struct Pinned {
 /// Pinned key files are small; a larger one is a mistake.
 const KEY_FILE_CAP: u64 = 1024 * 1024;
 
-/// True when `path` is a legacy trust file (TOML with a `format` key).
-pub fn is_legacy_file(path: &Path) -> bool {
-    std::fs::read_to_string(path).is_ok_and(|t| LegacyTrust::is_legacy(&t))
-}
-
 /// Reads a legacy trust file and the keys it pins (relative to its folder).
 pub fn load(path: &Path) -> Result<Pinned> {
     let text = std::fs::read_to_string(path)

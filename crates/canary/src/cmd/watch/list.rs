@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::check::Settings;
 use crate::error::{Error, Result};
 use crate::source::{Location, Source};
-use crate::trust::TrustArgs;
+use crate::trust::{Loaded, TrustArgs};
 
 use super::Args;
 
@@ -150,20 +150,19 @@ fn entry_job(
                 .to_owned(),
         );
     }
-    if let Some(path) = &entry.trust
-        && crate::legacy::is_legacy_file(&base.join(path))
-    {
-        return legacy_job(args, now, base, defaults, entry, &base.join(path));
-    }
     let trust = TrustArgs {
         trust: entry.trust.as_ref().map(|p| base.join(p)),
         key: entry.keys.iter().map(|p| base.join(p)).collect(),
         issuer: Some(entry.name.clone()),
         threshold: entry.threshold,
     };
-    let loaded = trust
-        .load(Some(&entry.name), None)
-        .map_err(|e| format!("{e:#}"))?;
+    let loaded = match trust
+        .load_pin(Some(&entry.name), None)
+        .map_err(|e| format!("{e:#}"))?
+    {
+        Loaded::Legacy(path) => return legacy_job(args, now, base, defaults, entry, &path),
+        Loaded::Native(loaded) => loaded,
+    };
     if loaded.policy.issuer() != entry.name {
         return Err(format!(
             "the trust policy is for {:?}, not for {:?}: name the entry after the issuer its \
