@@ -387,6 +387,54 @@ fn the_install_script_checks_signature_and_sums_and_refuses_tampering() {
         "builds from this checkout: {args}"
     );
     assert!(dir.join("bin/canary").exists());
+
+    // Without a checkout to build from, it stops: the crate named canary on
+    // crates.io is another project, so nothing is installed from there.
+    let empty = home.path().join("not-a-checkout");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    let nowhere = home.path().join("nowhere");
+    let out = Command::new("bash")
+        .arg(root().join("scripts/install"))
+        .args([
+            "--releases",
+            &format!("{server}/elsewhere/releases"),
+            "--target",
+            TARGET,
+        ])
+        .arg("--pubkey")
+        .arg(&rel.pubkey)
+        .args(["--version", &tag, "--dir"])
+        .arg(&nowhere)
+        .arg("--source")
+        .arg(&empty)
+        .env("HOME", home.path())
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                fake.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_PATH")
+        .output()
+        .expect("bash");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("is not a checkout of canary")
+            && stderr.contains("nothing is installed from crates.io by name"),
+        "{stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let again = std::fs::read_to_string(home.path().join("cargo.args")).expect("cargo ran once");
+    assert_eq!(again, args, "cargo ran again: {again}");
+    assert!(!nowhere.join("bin").exists(), "something was installed");
 }
 
 #[test]
@@ -402,4 +450,10 @@ fn the_pinned_release_key_is_the_one_cargo_binstall_checks() {
             "{krate}'s binstall pubkey"
         );
     }
+    // The README's by-hand check names the same key.
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    assert!(
+        readme.contains(&format!("minisign -Vm SHA256SUMS -P {key}")),
+        "the README's minisign command pins another key"
+    );
 }
