@@ -468,6 +468,56 @@ fn openpgp_clearsigned_dash_escaped() {
 }
 
 #[test]
+fn openpgp_signed_compressed_messages_are_not_clearsigned_canaries() {
+    let s = Scratch::new();
+    let trust = openpgp_trust(&s, &["marek", "simon"], 1, true);
+    // 4 MiB of one byte, compressed to a few KiB and signed by a pinned
+    // key: gpgv would expand it whole.
+    let big = s.write("big.txt", vec![b'A'; 4 << 20]);
+    let signer = format!("{}!", gpg().fpr["marek"]);
+    let binary = gpg().run(SIGNED_AT, &["-u", &signer, "--sign", "-o", "-", &big]);
+    let armored = gpg().run(
+        SIGNED_AT,
+        &["-u", &signer, "--armor", "--sign", "-o", "-", &big],
+    );
+    assert!(binary.len() < 64 * 1024 && armored.len() < 64 * 1024);
+    let plain = s.write("plain.txt", q1());
+    let clear = gpg().clearsign(&["marek"], Path::new(&plain));
+    // A good clearsigned canary with a compressed message after it.
+    let mut appended = clear.clone();
+    appended.extend_from_slice(&armored);
+    for (name, bytes) in [
+        ("binary.gpg", binary),
+        ("armored.asc", armored),
+        ("appended.asc", appended),
+    ] {
+        let path = s.write(name, bytes);
+        check(&trust, &path, FRESH, &[])
+            .code(INVALID)
+            .stdout_has("not one clearsigned block");
+    }
+    // The canary alone still verifies.
+    let path = s.write("clear.asc", clear);
+    check(&trust, &path, FRESH, &[]).code(OK);
+
+    // The same messages given as detached signatures: refused unread.
+    let d = Scratch::new();
+    let trust = openpgp_trust(&d, &["marek", "simon"], 1, false);
+    let text = publish(&d, "q1.txt", &q1(), &["marek", "simon"]);
+    check(&trust, &text, FRESH, &[]).code(OK);
+    for bytes in [
+        std::fs::read(s.path("binary.gpg")).expect("binary"),
+        std::fs::read(s.path("armored.asc")).expect("armored"),
+    ] {
+        d.write("q1.txt.sig.marek", &bytes);
+        d.write("q1.txt.sig.simon", &bytes);
+        check(&trust, &text, FRESH, &[])
+            .code(INVALID)
+            .stdout_has("not an OpenPGP signature");
+    }
+}
+
+#[test]
 fn openpgp_expired_revoked_and_subkey() {
     let s = Scratch::new();
     // Signed while the key was valid (2024-06), verified after it expired.

@@ -88,15 +88,43 @@ pub fn dearmor(bytes: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Starts gpgv once; [`finish`] collects its status lines and, for a
-/// clearsigned message, the body. Runs are started together and collected
-/// after, so the checks of several signatures and keyrings overlap.
+/// The most a gpgv run may take: an honest one takes milliseconds, even
+/// for RSA-4096; a compressed message built to expand for ever is stopped.
+const GPGV_DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// The most status output read from one gpgv run.
+const STATUS_CAP: u64 = 64 * 1024;
+
+/// A gpgv run: [`spawn_gpgv`] starts it, [`finish`] collects it. Dropped
+/// unfinished (an early return), it is stopped.
+struct Run {
+    child: std::process::Child,
+    status: Option<std::thread::JoinHandle<std::io::Result<Vec<u8>>>>,
+    /// Where gpgv writes the clearsigned body, and the most it may write.
+    body: Option<(std::path::PathBuf, u64)>,
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Starts gpgv once: its status lines (`--status-fd 1`) read through a
+/// pipe by a thread, at most [`STATUS_CAP`] bytes; for a clearsigned
+/// message, the body it verified written to `body` (at most `cap` bytes,
+/// which [`finish`] watches). gpgv's own messages are not read. Runs are
+/// started together and collected after, so the checks of several
+/// signatures and keyrings overlap.
 fn spawn_gpgv(
     home: &Path,
     keyring: &Path,
     args: &[&Path],
-    output: Option<&Path>,
-) -> Result<std::process::Child> {
+    body: Option<(std::path::PathBuf, u64)>,
+) -> Result<Run> {
     let program = "gpgv";
     let mut cmd = Command::new(program);
     cmd.arg("--homedir")
@@ -110,12 +138,12 @@ fn spawn_gpgv(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    if let Some(o) = output {
-        cmd.arg("--output").arg(o);
+    if let Some((path, _)) = &body {
+        cmd.arg("--output").arg(path);
     }
     cmd.arg("--");
     cmd.args(args);
-    cmd.spawn().map_err(|e| {
+    let mut child = cmd.spawn().map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             anyhow::anyhow!(
                 "{program} is not installed: OpenPGP canaries are checked with gpgv (Debian and Ubuntu: apt install gpgv)"
@@ -123,19 +151,91 @@ fn spawn_gpgv(
         } else {
             anyhow::anyhow!("cannot run {program}: {e}")
         }
+    })?;
+    let status = child.stdout.take().map(|pipe| {
+        std::thread::spawn(move || {
+            use std::io::Read as _;
+            let mut bytes = Vec::new();
+            pipe.take(STATUS_CAP).read_to_end(&mut bytes).map(|_| bytes)
+        })
+    });
+    Ok(Run {
+        child,
+        status,
+        body,
     })
 }
 
-/// Waits for a gpgv run: its status lines, and the body it wrote to `output`.
-fn finish(child: std::process::Child, output: Option<&Path>) -> Result<(String, Option<Vec<u8>>)> {
-    let out = child
-        .wait_with_output()
-        .context("cannot read gpgv's status")?;
-    let body = match output {
-        Some(o) => std::fs::read(o).ok(),
-        None => None,
+/// How a gpgv run ended.
+enum Finished {
+    /// Its status lines, and the body it wrote.
+    Done(String, Option<Vec<u8>>),
+    /// Stopped, and why: the input is not an ordinary signed text.
+    Stopped(String),
+}
+
+/// Waits for a gpgv run, stopping it once its body passes its cap or it
+/// runs past [`GPGV_DEADLINE`] (counted from `started`).
+fn finish(mut run: Run, started: std::time::Instant) -> Result<Finished> {
+    let too_big = |run: &Run| {
+        run.body
+            .as_ref()
+            .is_some_and(|(path, cap)| std::fs::metadata(path).is_ok_and(|m| m.len() > *cap))
     };
-    Ok((String::from_utf8_lossy(&out.stdout).into_owned(), body))
+    loop {
+        if run
+            .child
+            .try_wait()
+            .context("cannot wait for gpgv")?
+            .is_some()
+        {
+            break;
+        }
+        let why = if too_big(&run) {
+            "it wrote more than a canary's text can be"
+        } else if started.elapsed() > GPGV_DEADLINE {
+            "it ran for longer than any signature check takes"
+        } else {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            continue;
+        };
+        return Ok(Finished::Stopped(format!(
+            "gpgv was stopped: {why} ({} KiB, {} s): not an ordinary signed text",
+            canary_core::legacy::TEXT_CAP / 1024,
+            GPGV_DEADLINE.as_secs()
+        )));
+    }
+    if too_big(&run) {
+        return Ok(Finished::Stopped(format!(
+            "gpgv wrote more than a canary's text can be ({} KiB): not an ordinary signed text",
+            canary_core::legacy::TEXT_CAP / 1024
+        )));
+    }
+    let status = run
+        .status
+        .take()
+        .map(|t| t.join())
+        .ok_or_else(|| anyhow::anyhow!("cannot read gpgv's status"))?
+        .map_err(|_| anyhow::anyhow!("cannot read gpgv's status"))?
+        .context("cannot read gpgv's status")?;
+    let body = run
+        .body
+        .as_ref()
+        .and_then(|(path, _)| std::fs::read(path).ok());
+    Ok(Finished::Done(
+        String::from_utf8_lossy(&status).into_owned(),
+        body,
+    ))
+}
+
+/// What `check` comes to when the input is refused before any signature
+/// counts: no signer, and why.
+fn refused(why: String) -> Checked {
+    Checked {
+        signers: Vec::new(),
+        rejected: vec![why],
+        text: None,
+    }
 }
 
 /// Checks the signatures against each pinned certificate file.
@@ -164,6 +264,7 @@ pub fn check(
         keyrings.push(path);
     }
 
+    let started = std::time::Instant::now();
     // (file index, primary fingerprint) of every signature that counts.
     let mut counted: Vec<(usize, String)> = Vec::new();
     let mut rejected = Vec::new();
@@ -181,6 +282,13 @@ pub fn check(
                         continue;
                     }
                 };
+                if !is_signature(sig) {
+                    runs.push((
+                        j,
+                        Err("not an OpenPGP signature (a signature packet, binary or armored as PGP SIGNATURE)".to_owned()),
+                    ));
+                    continue;
+                }
                 let sig_path = tmp.path().join(format!("sig-{j}"));
                 std::fs::write(&sig_path, sig).context("cannot write a signature for gpgv")?;
                 let mut children = Vec::new();
@@ -205,7 +313,10 @@ pub fn check(
                 let mut reasons = Vec::new();
                 let mut any = false;
                 for (i, child) in children.into_iter().enumerate() {
-                    let (status, _) = finish(child, None)?;
+                    let status = match finish(child, started)? {
+                        Finished::Done(status, _) => status,
+                        Finished::Stopped(why) => return Ok(refused(why)),
+                    };
                     if parse_status(&status).plaintext {
                         reasons.push((
                             true,
@@ -223,18 +334,35 @@ pub fn check(
             text = Some(data.to_vec());
         }
         Signed::Clear(message) => {
+            // Only the cleartext signature framework (RFC 9580 §7): gpgv
+            // would also take a signed (and compressed) OpenPGP message.
+            if !is_clearsigned(message) {
+                return Ok(refused(
+                    "the text is not one clearsigned block (-----BEGIN PGP SIGNED MESSAGE----- and its signature, and no other OpenPGP data)"
+                        .to_owned(),
+                ));
+            }
             let msg_path = tmp.path().join("message.asc");
             std::fs::write(&msg_path, message).context("cannot write the text for gpgv")?;
             let mut reasons = Vec::new();
             let mut bodies = BTreeSet::new();
             let mut children = Vec::new();
             for (i, keyring) in keyrings.iter().enumerate() {
-                let out_path = tmp.path().join(format!("body-{i}"));
-                let child = spawn_gpgv(&home, keyring, &[msg_path.as_path()], Some(&out_path))?;
-                children.push((child, out_path));
+                children.push(spawn_gpgv(
+                    &home,
+                    keyring,
+                    &[msg_path.as_path()],
+                    Some((
+                        tmp.path().join(format!("body-{i}")),
+                        canary_core::legacy::TEXT_CAP,
+                    )),
+                )?);
             }
-            for (i, (child, out_path)) in children.into_iter().enumerate() {
-                let (status, body) = finish(child, Some(&out_path))?;
+            for (i, child) in children.into_iter().enumerate() {
+                let (status, body) = match finish(child, started)? {
+                    Finished::Done(status, body) => (status, body),
+                    Finished::Stopped(why) => return Ok(refused(why)),
+                };
                 if judge(&status, i, now, max_skew, &mut counted, &mut reasons)
                     && let Some(b) = body
                 {
@@ -268,6 +396,49 @@ pub fn check(
         rejected,
         text,
     })
+}
+
+/// Whether `message` is one clearsigned block (RFC 9580 §7), with any text
+/// around it: it begins as text (not a binary OpenPGP packet, whose first
+/// byte has its high bit set), and its armor header lines are exactly a
+/// signed message's and then its signature's. gpgv also takes signed,
+/// compressed OpenPGP messages, armored or not: those are refused here,
+/// before gpgv sees them.
+fn is_clearsigned(message: &[u8]) -> bool {
+    if message.first().is_some_and(|b| *b >= 0x80) {
+        return false;
+    }
+    let headers: Vec<&[u8]> = message
+        .split(|&b| b == b'\n')
+        .map(<[u8]>::trim_ascii_end)
+        .filter(|line| line.starts_with(b"-----BEGIN PGP "))
+        .collect();
+    headers
+        == [
+            b"-----BEGIN PGP SIGNED MESSAGE-----".as_slice(),
+            b"-----BEGIN PGP SIGNATURE-----".as_slice(),
+        ]
+}
+
+/// Whether `sig` is shaped as a detached signature: binary, its first
+/// packet a signature packet (RFC 9580 §4.2: tag 2, in the old or the new
+/// header format); or armored, its only armor header `PGP SIGNATURE`.
+/// Anything else (a signed, compressed message) is refused before gpgv
+/// would expand it. Only the first byte is looked at, no packet is parsed.
+fn is_signature(sig: &[u8]) -> bool {
+    match sig.first() {
+        // Old format: 10 tttt ll, tag 2; new format: 11 tttttt, tag 2.
+        Some(&b) if b >= 0x80 => b & 0xfc == 0x88 || b == 0xc2,
+        Some(_) => {
+            let headers: Vec<&[u8]> = sig
+                .split(|&b| b == b'\n')
+                .map(<[u8]>::trim_ascii_end)
+                .filter(|line| line.starts_with(b"-----BEGIN PGP "))
+                .collect();
+            headers == [b"-----BEGIN PGP SIGNATURE-----".as_slice()]
+        }
+        None => false,
+    }
 }
 
 /// Adds the signatures of one gpgv run that count; true if any did.
