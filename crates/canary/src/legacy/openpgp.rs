@@ -400,12 +400,14 @@ pub fn check(
 
 /// Whether `message` is one clearsigned block (RFC 9580 §7), with any text
 /// around it: it begins as text (not a binary OpenPGP packet, whose first
-/// byte has its high bit set), and its armor header lines are exactly a
-/// signed message's and then its signature's. gpgv also takes signed,
+/// byte has its high bit set, unless the whole is UTF-8 text), and its
+/// armor header lines are exactly a signed message's and then its
+/// signature's. gpgv also takes signed,
 /// compressed OpenPGP messages, armored or not: those are refused here,
 /// before gpgv sees them.
 fn is_clearsigned(message: &[u8]) -> bool {
-    if message.first().is_some_and(|b| *b >= 0x80) {
+    // Text in UTF-8 may begin with any letter; binary data is not UTF-8.
+    if message.first().is_some_and(|b| *b >= 0x80) && std::str::from_utf8(message).is_err() {
         return false;
     }
     let headers: Vec<&[u8]> = message
