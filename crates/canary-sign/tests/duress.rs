@@ -5,11 +5,12 @@
 
 mod util;
 
-use util::{OK, Scratch, argv};
+use util::{OK, REFUSED, Scratch, argv};
 
 const T1: &str = "2026-01-05T10:00:00Z";
 const T2: &str = "2026-01-06T10:00:00Z";
 const T3: &str = "2026-02-01T10:00:00Z";
+const T4: &str = "2026-02-02T10:00:00Z";
 
 #[test]
 fn a_panic_signed_statement_is_published_tripped_everywhere() {
@@ -117,4 +118,25 @@ fn a_panic_signed_statement_is_published_tripped_everywhere() {
     let shown = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(5), "{shown}");
     assert!(shown.contains("panic-key"), "{shown}");
+
+    // Once the panic key is rotated out, readers no longer count its
+    // signature on the latest statement: a bad signature to them, so
+    // publish refuses rather than show a tripped canary.
+    s.run(&argv(
+        &[
+            "rotate",
+            "--dir",
+            "org",
+            "--at",
+            T4,
+            "--remove-panic",
+            "keys/duress.pub",
+        ],
+        &key,
+    ))
+    .code(OK);
+    s.run(&["publish", "--dir", "org", "--out", "site2", "--at", T4])
+        .code(REFUSED)
+        .stderr_has("does not verify");
+    assert!(!s.root().join("site2/status.json").exists());
 }
