@@ -28,6 +28,8 @@ pub trait Pending {
     fn policy(&self) -> &TrustPolicy;
     /// Checks that need only the signer's public key (already signed?).
     fn check_key(&self, key: &PublicKey) -> Result<()>;
+    /// Where the signed envelope will be written.
+    fn target(&self) -> &Path;
     /// What the signer is shown.
     fn summary(&self, names: &KeyNames) -> Vec<String>;
     /// Signs, verifies and writes it; returns where.
@@ -78,6 +80,7 @@ impl<'a, T: Signable> NewDocument<'a, T> {
             )));
         }
         let policy = doc.signers_policy(folder)?;
+        refuse_oversize::<T>(payload.len(), policy.keys().len())?;
         Ok(NewDocument {
             folder,
             doc,
@@ -96,6 +99,10 @@ impl<T: Signable> Pending for NewDocument<'_, T> {
 
     fn check_key(&self, _key: &PublicKey) -> Result<()> {
         Ok(())
+    }
+
+    fn target(&self) -> &Path {
+        &self.path
     }
 
     fn summary(&self, names: &KeyNames) -> Vec<String> {
@@ -176,6 +183,10 @@ impl<'a, T: Signable> CoSignature<'a, T> {
             }
         }
         let flags = cosigner_flags(&doc, allow_change);
+        refuse_oversize::<T>(
+            envelope.payload().len(),
+            policy.keys().len().max(envelope.signatures().len() + 1),
+        )?;
         Ok(CoSignature {
             folder,
             doc,
@@ -217,6 +228,10 @@ impl<T: Signable> Pending for CoSignature<'_, T> {
             ));
         }
         Ok(())
+    }
+
+    fn target(&self) -> &Path {
+        self.out.as_deref().unwrap_or(&self.input)
     }
 
     fn summary(&self, names: &KeyNames) -> Vec<String> {
@@ -323,6 +338,16 @@ pub fn sign_all(
     pending: Vec<Box<dyn Pending + '_>>,
     key_args: &KeyArgs,
 ) -> Result<Vec<PathBuf>> {
+    // Two inputs written to one file: the second would replace the first.
+    for (i, p) in pending.iter().enumerate() {
+        if let Some(q) = pending[..i].iter().find(|q| q.target() == p.target()) {
+            return Err(refuse!(
+                "two of the inputs would be written to {}; nothing was signed",
+                q.target().display()
+            )
+            .hint("sign one document per output: two drafts of one statement or incident version are one too many"));
+        }
+    }
     let file = open_key(key_args)?;
     let public = *file.public_key();
     for p in &pending {
@@ -437,6 +462,17 @@ fn write_plain(
     Ok(())
 }
 
+/// Refuses a document whose envelope, with `signatures` signatures, would
+/// be more than readers accept (DESIGN §7): nothing is signed or written.
+fn refuse_oversize<T: Signable>(payload_len: usize, signatures: usize) -> Result<()> {
+    let size = checks::envelope_size(payload_len, signatures);
+    match checks::size_problem(T::PAYLOAD_TYPE, size) {
+        (Some(p), _) => Err(refuse!("{}; nothing was signed or written", p.reason)
+            .hint("shorten the document (notes, promises, incident texts)")),
+        _ => Ok(()),
+    }
+}
+
 /// Serializes the envelope and verifies it as a reader would before anything
 /// is written: a signature that does not verify is never published.
 fn checked_output<T: Signable>(
@@ -445,14 +481,11 @@ fn checked_output<T: Signable>(
     key: &canary_core::SigningKey,
 ) -> Result<Vec<u8>> {
     let mut bytes = envelope.to_json();
-    // The envelope with every signature it needs must stay within what
-    // readers accept; nothing is written otherwise.
-    let needed = policy.keys().len().max(envelope.signatures().len());
-    let size = checks::envelope_size(envelope.payload().len(), needed);
-    if let (Some(p), _) = checks::size_problem(T::PAYLOAD_TYPE, size) {
-        return Err(refuse!("{}; nothing was written", p.reason)
-            .hint("shorten the document (notes, promises, incident texts)"));
-    }
+    // Checked before the summary already (prepare); again for this one.
+    refuse_oversize::<T>(
+        envelope.payload().len(),
+        policy.keys().len().max(envelope.signatures().len()),
+    )?;
     let id = key.public_key().id();
     let by_panic_key = |findings: &[canary_core::Finding]| {
         findings

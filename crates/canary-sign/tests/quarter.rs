@@ -277,3 +277,35 @@ fn sign_refuses_a_bitcoin_header_that_does_not_prove_its_block() {
         .code(OK)
         .stderr_has("freshness  bitcoin block 0 (000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f), with its header");
 }
+
+#[test]
+fn several_inputs_are_all_checked_before_anything_is_signed() {
+    let s = Scratch::new();
+    let alice = s.keygen("alice", Some(ALICE));
+    s.init_org(&["keys/alice.pub"], 1);
+    let mut draft = s.draft(T1, "d1.json");
+    // A second draft of the same statement: both would be statement 1.
+    draft["notes"] = serde_json::json!("Written twice.");
+    s.write_json("d1b.json", &draft);
+    let before = snapshot(&s.path("org"));
+    s.run(&argv(
+        &["sign", "d1.json", "d1b.json", "--dir", "org", "--at", T1],
+        &alice.args(),
+    ))
+    .code(REFUSED)
+    .stderr_has("two of the inputs would be written to")
+    .never_says("You are about to sign");
+    assert_unchanged(&s.path("org"), &before, "two drafts of one statement");
+    // A draft too large for readers after a good one: neither is signed.
+    draft["notes"] = serde_json::json!("x".repeat(300 * 1024));
+    s.write_json("big.json", &draft);
+    s.run(&argv(
+        &["sign", "d1.json", "big.json", "--dir", "org", "--at", T1],
+        &alice.args(),
+    ))
+    .code(REFUSED)
+    .stderr_has("readers accept")
+    .stderr_has("nothing was signed or written")
+    .never_says("You are about to sign");
+    assert_unchanged(&s.path("org"), &before, "an oversize second input");
+}
