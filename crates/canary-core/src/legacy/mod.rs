@@ -257,6 +257,10 @@ impl LegacyTrust {
     }
 }
 
+/// How long before the start of a day in UTC that day begins somewhere
+/// (UTC+14): a canary dated that day is from the future only before then.
+pub const EARLIEST_DAY_START: TimeDelta = TimeDelta::hours(14);
+
 /// The time findings of a canary whose signatures met the threshold:
 /// from the future, stale at due + grace, late at due, too old for
 /// `max_age` (the trust file's or the verifier's, the shorter).
@@ -268,7 +272,13 @@ pub fn check_canary(
     max_age: Option<TimeDelta>,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    if canary.issued > now.saturating_add(max_skew) {
+    // The "as of" date is a day, where the issuer is: it begins up to
+    // fourteen hours before it does in UTC (UTC+14).
+    if canary.issued
+        > now
+            .saturating_add(max_skew)
+            .saturating_add(EARLIEST_DAY_START)
+    {
         findings.push(Finding::FromTheFuture {
             issued_at: canary.issued,
             now,

@@ -95,8 +95,11 @@ fn verdicts_by_date() {
     let stale = check_canary(&t, &c, ts("2024-12-29T00:00:00Z"), skew, None);
     assert_eq!(stale[0].code(), "expired");
     assert_eq!(stale[0].verdict(), Verdict::Stale);
-    let future = check_canary(&t, &c, ts("2024-09-08T23:00:00Z"), skew, None);
+    // Dated September 09: that day begins at 10:00 UTC on the 8th (UTC+14).
+    let future = check_canary(&t, &c, ts("2024-09-08T09:54:59Z"), skew, None);
     assert_eq!(future[0].code(), "future");
+    assert!(check_canary(&t, &c, ts("2024-09-08T09:55:00Z"), skew, None).is_empty());
+    assert!(check_canary(&t, &c, ts("2024-09-08T23:00:00Z"), skew, None).is_empty());
 }
 
 #[test]
