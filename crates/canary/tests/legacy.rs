@@ -817,6 +817,17 @@ fn bad_trust_files_are_usage_errors() {
     check(&trust, &text, FRESH, &[])
         .code(USAGE)
         .stderr_has("threshold");
+    // A bare domain, as for a native canary: a usage error that says what
+    // to give instead.
+    let trust = openpgp_trust(&s, &["marek"], 1, true);
+    check(&trust, "qubes-os.org", FRESH, &[])
+        .code(USAGE)
+        .stderr_has("no well-known place")
+        .stderr_has("URL of the canary's text");
+    // A missing file is still said to be missing.
+    let missing = check(&trust, "canary-041.txt", FRESH, &[]);
+    missing.stdout_lacks("well-known");
+    assert!(!missing.stderr.contains("well-known"), "{}", missing.stderr);
 }
 
 #[test]

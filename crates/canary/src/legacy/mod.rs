@@ -118,6 +118,35 @@ pub fn location_of(arg: &str) -> Result<Location, Error> {
         ))
         .hint("name the canary's text file, e.g. canary-040-2024.txt"));
     }
+    // A bare domain names a native canary (its well-known place); a canary
+    // in another format has none.
+    let last = arg.rsplit('.').next().unwrap_or_default();
+    let domain_like = arg.contains('.')
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        && last.len() >= 2
+        && last.chars().all(|c| c.is_ascii_alphabetic())
+        && !matches!(
+            last.to_ascii_lowercase().as_str(),
+            "txt"
+                | "asc"
+                | "sig"
+                | "gpg"
+                | "pgp"
+                | "minisig"
+                | "json"
+                | "toml"
+                | "html"
+                | "htm"
+                | "md"
+        );
+    if domain_like && !path.exists() {
+        return Err(Error::usage(format!(
+            "{arg} is not a file here, and a canary in another format has no well-known place to fetch it from a domain"
+        ))
+        .hint("give the URL of the canary's text (e.g. https://www.qubes-os.org/.../canary-040-2024.txt) or a file"));
+    }
     Ok(Location::Local {
         latest: path,
         archive: None,
