@@ -343,30 +343,36 @@ fn the_install_script_checks_signature_and_sums_and_refuses_tampering() {
     )
     .expect("fake cargo");
     run(Command::new("chmod").arg("755").arg(fake.join("cargo")));
+    // The install of a release that has no archive here, into `dir`, with
+    // the stand-in cargo first on the PATH.
+    let without_archive = |dir: &Path| {
+        let mut c = Command::new("bash");
+        c.arg(root().join("scripts/install"))
+            .args([
+                "--releases",
+                &format!("{server}/elsewhere/releases"),
+                "--target",
+                TARGET,
+            ])
+            .arg("--pubkey")
+            .arg(&rel.pubkey)
+            .args(["--version", &tag, "--dir"])
+            .arg(dir)
+            .env("HOME", home.path())
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    fake.display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .env_remove("GITHUB_PATH");
+        c
+    };
     let dir = home.path().join("elsewhere");
-    let out = Command::new("bash")
-        .arg(root().join("scripts/install"))
-        .args([
-            "--releases",
-            &format!("{server}/elsewhere/releases"),
-            "--target",
-            TARGET,
-        ])
-        .arg("--pubkey")
-        .arg(&rel.pubkey)
-        .args(["--version", &tag, "--dir"])
-        .arg(&dir)
-        .env("HOME", home.path())
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                fake.display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        )
+    let out = without_archive(&dir)
         .env("GITHUB_ACTIONS", "true")
-        .env_remove("GITHUB_PATH")
         .output()
         .expect("bash");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -393,31 +399,10 @@ fn the_install_script_checks_signature_and_sums_and_refuses_tampering() {
     let empty = home.path().join("not-a-checkout");
     std::fs::create_dir_all(&empty).expect("mkdir");
     let nowhere = home.path().join("nowhere");
-    let out = Command::new("bash")
-        .arg(root().join("scripts/install"))
-        .args([
-            "--releases",
-            &format!("{server}/elsewhere/releases"),
-            "--target",
-            TARGET,
-        ])
-        .arg("--pubkey")
-        .arg(&rel.pubkey)
-        .args(["--version", &tag, "--dir"])
-        .arg(&nowhere)
+    let out = without_archive(&nowhere)
         .arg("--source")
         .arg(&empty)
-        .env("HOME", home.path())
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                fake.display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        )
         .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_PATH")
         .output()
         .expect("bash");
     let stderr = String::from_utf8_lossy(&out.stderr);
