@@ -487,9 +487,10 @@ fn check_bitcoin(b: &BitcoinProof, issued_at: Timestamp) -> Result<(), String> {
     }
     let block_time =
         Timestamp::from_unix(i64::from(le_u32(68))).ok_or("header time out of range")?;
-    if block_time > issued_at {
+    // DESIGN §3.3: the block time precedes issued_at (strictly).
+    if block_time >= issued_at {
         return Err(format!(
-            "block time {block_time} is after issued_at {issued_at}"
+            "block time {block_time} is not before issued_at {issued_at}"
         ));
     }
     Ok(())
@@ -902,7 +903,11 @@ mod tests {
         assert!(!proof(GENESIS_HASH, None).header_checked());
         // Mined after the statement: refused.
         let early = check_bitcoin(&good, at("2009-01-01T00:00:00Z"));
-        assert!(early.is_err_and(|e| e.contains("after issued_at")));
+        assert!(early.is_err_and(|e| e.contains("not before issued_at")));
+        // The block time must precede issued_at: the same second does not.
+        let same = check_bitcoin(&good, at("2009-01-03T18:15:05Z"));
+        assert!(same.is_err_and(|e| e.contains("not before issued_at")));
+        assert_eq!(check_bitcoin(&good, at("2009-01-03T18:15:06Z")), Ok(()));
         // Another hash, or a header with its nonce changed: refused.
         let other = GENESIS_HASH.replace("6f", "70");
         let refused = check_bitcoin(

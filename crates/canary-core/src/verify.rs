@@ -726,7 +726,8 @@ pub struct VerifyOptions {
     pub max_skew: TimeDelta,
     /// Warn when the statement expires sooner than this (default 14 days).
     pub warn_before: TimeDelta,
-    /// Overrides the policy's `max_age` when set.
+    /// The reader's maximum age: applies with the policy's, the shorter
+    /// of the two winning.
     pub max_age: Option<TimeDelta>,
 }
 
@@ -816,7 +817,13 @@ pub fn verify_statement(
                 now,
             });
         }
-        if let Some(max_age) = options.max_age.or(policy.max_age())
+        // The pin's max_age always applies (DESIGN §3.5): the reader's can
+        // only make it shorter.
+        let max_age = match (options.max_age, policy.max_age()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(max_age) = max_age
             && now.since(s.issued_at) > max_age
         {
             findings.push(Finding::TooOld {

@@ -424,7 +424,7 @@ fn a_panic_signed_statement_is_read_as_signed_by_its_panic_key_only() {
 }
 
 #[test]
-fn max_age_from_the_options_overrides_the_policy() {
+fn max_age_from_the_options_only_shortens_the_policys() {
     let s = statement(1, None, PROMISES);
     let bytes = sign(&s, &["alice"]);
     let p = policy(&["alice"], 1).with_max_age(chrono::TimeDelta::days(10));
@@ -433,9 +433,31 @@ fn max_age_from_the_options_overrides_the_policy() {
         codes(&verify_statement(&bytes, &p, &opts).findings),
         ["too-old"]
     );
+    // The pin's max_age always applies (DESIGN §3.5): a longer one given
+    // by the reader does not lift it.
     opts.max_age = Some(chrono::TimeDelta::days(30));
     assert_eq!(
-        verify_statement(&bytes, &p, &opts).verdict(true),
+        codes(&verify_statement(&bytes, &p, &opts).findings),
+        ["too-old"]
+    );
+    // A shorter one applies, with or without the policy's.
+    opts.max_age = Some(chrono::TimeDelta::days(1));
+    let old_enough = VerifyOptions {
+        now: ts("2026-01-03T00:00:00Z"),
+        ..opts.clone()
+    };
+    assert_eq!(
+        codes(&verify_statement(&bytes, &p, &old_enough).findings),
+        ["too-old"]
+    );
+    let unbounded = policy(&["alice"], 1);
+    assert_eq!(
+        codes(&verify_statement(&bytes, &unbounded, &old_enough).findings),
+        ["too-old"]
+    );
+    opts.max_age = None;
+    assert_eq!(
+        verify_statement(&bytes, &unbounded, &opts).verdict(true),
         Verdict::Ok
     );
 }

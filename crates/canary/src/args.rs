@@ -89,7 +89,8 @@ pub struct PolicyArgs {
     /// Implies --no-state unless --state is given.
     #[arg(long, value_name = "TIMESTAMP")]
     pub at: Option<Timestamp>,
-    /// Stale when older than this (e.g. 120d), whatever expires_at says.
+    /// Stale when older than this (e.g. 120d), whatever expires_at says;
+    /// a shorter max_age in the trust policy still applies.
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub max_age: Option<TimeDelta>,
     /// Warn when the canary expires within this window.

@@ -102,14 +102,25 @@ pub fn verify_source(
     } else {
         chain.follow(&mut archive)
     };
+    // Step 10 holds whatever else stops the run: a statement the keys in
+    // force signed as final, or a panic key of theirs signed, is tripped.
+    let always_tripped = |chain: &TrustChain| -> Vec<Finding> {
+        verify_statement(&bytes, chain.current(), &settings.options)
+            .findings
+            .into_iter()
+            .filter(|f| f.verdict() == Verdict::Tripped)
+            .collect()
+    };
     match followed {
         Ok(()) => {}
         Err(FollowError::Unreadable { error, .. }) => {
             outcome.reasons.push(unreachable(&error));
+            outcome.reasons.extend(always_tripped(&chain));
             return Ok(outcome);
         }
         Err(FollowError::Refused(f)) => {
             outcome.reasons.push(f);
+            outcome.reasons.extend(always_tripped(&chain));
             return Ok(outcome);
         }
     }
@@ -143,6 +154,7 @@ pub fn verify_source(
             seen: state.policy_version,
             now: policy.version(),
         });
+        outcome.reasons.extend(always_tripped(&chain));
         return Ok(outcome);
     }
 

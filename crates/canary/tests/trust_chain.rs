@@ -385,6 +385,42 @@ fn a_final_archived_statement_trips() {
 }
 
 #[test]
+fn a_final_statement_trips_even_when_the_rotations_cannot_be_followed() {
+    // DESIGN §5 step 10, "always": the statement is final and signed by
+    // the pinned key; the rotation published beside it is garbage (refused)
+    // or cannot be read.
+    let s = Scratch::new();
+    let mut st = statement(1);
+    st.is_final = Some(true);
+    let mut tree = Tree::publish(&[Doc::new(st)]);
+    tree.put(&rotation_path(2), b"{not a rotation".to_vec());
+    let site = s.tree("garbage", &tree);
+    let run = |site: &str| {
+        verify([
+            site,
+            "--trust",
+            &s.trust(),
+            "--at",
+            &fresh_at(1).to_string(),
+            "--no-state",
+            "--format",
+            "json",
+        ])
+        .run()
+    };
+    run(&site).code(TRIPPED).verdict("tripped").reason("final");
+    // A rotation that is a folder cannot be read: unreachable, and still
+    // tripped.
+    let site = s.path("unreadable");
+    std::fs::create_dir_all(site.join(rotation_path(2))).expect("mkdir");
+    let mut st = statement(1);
+    st.is_final = Some(true);
+    Tree::publish(&[Doc::new(st)]).write(&site);
+    let site = site.to_str().expect("utf-8").to_owned();
+    run(&site).code(TRIPPED).reason("final");
+}
+
+#[test]
 fn a_promise_removed_before_a_missing_archive_file_is_still_reported() {
     let s = Scratch::new();
     // Statement 3 drops a promise of statement 2; statement 4 is missing.

@@ -1638,7 +1638,25 @@ fn payloads(k: &Keys, out: &mut Vec<Vector>) {
             ),
         )
         .at("2008-12-02T00:00:00Z")
-        .reason("block time 2009-01-03T18:15:05Z is after issued_at 2008-12-01T00:00:00Z"),
+        .reason("block time 2009-01-03T18:15:05Z is not before issued_at 2008-12-01T00:00:00Z"),
+    );
+    out.push(
+        v(
+            "invalid_payload_bitcoin_block_at_issued_at",
+            MALFORMED,
+            MALFORMED_CODE,
+            "issued in the very second the genesis block was mined: the block time must precede issued_at",
+            alice(
+                statement()
+                    .set("issued_at", s("2009-01-03T18:15:05Z"))
+                    .set("next_due", s("2009-04-01T00:00:00Z"))
+                    .set("expires_at", s("2009-04-15T00:00:00Z"))
+                    .set("freshness", bitcoin(GENESIS_HASH, GENESIS_HEADER))
+                    .canonical(),
+            ),
+        )
+        .at("2009-01-04T00:00:00Z")
+        .reason("block time 2009-01-03T18:15:05Z is not before issued_at 2009-01-03T18:15:05Z"),
     );
     out.push(
         v(
