@@ -269,40 +269,24 @@ const PROMISES: [(&str, &str); 3] = [
     ),
 ];
 
-fn incident(
-    id: &str,
-    version: u64,
-    previous: Option<Digest>,
-    at: Timestamp,
-    resolved: bool,
-) -> IncidentRecord {
+/// Version 1 of incident `id`, opened two days before `at`.
+fn incident(id: &str, at: Timestamp) -> IncidentRecord {
     let started_at = days(at, -2);
-    let mut updates = vec![IncidentUpdate {
+    let updates = vec![IncidentUpdate {
         at: started_at,
         status: IncidentStatus::Investigating,
         body: "The website is down.".to_owned(),
     }];
-    if resolved {
-        updates.push(IncidentUpdate {
-            at: days(at, -1),
-            status: IncidentStatus::Resolved,
-            body: "The website is back.".to_owned(),
-        });
-    }
     IncidentRecord {
         issuer: ISSUER.to_owned(),
         id: id.to_owned(),
-        version,
+        version: 1,
         title: format!("Outage {id}"),
         kind: IncidentKind::Incident,
         impact: Impact::Minor,
-        status: if resolved {
-            IncidentStatus::Resolved
-        } else {
-            IncidentStatus::Investigating
-        },
+        status: IncidentStatus::Investigating,
         started_at,
-        resolved_at: resolved.then(|| days(at, -1)),
+        resolved_at: None,
         affected: vec!["website".to_owned()],
         what_happened: "A disk filled up.".to_owned(),
         compromised: Compromise {
@@ -313,10 +297,10 @@ fn incident(
         measures: vec![Measure {
             action: "Alert on disk usage.".to_owned(),
             kind: MeasureKind::Prevent,
-            done: resolved,
+            done: false,
         }],
         updates,
-        previous,
+        previous: None,
     }
 }
 
@@ -348,18 +332,26 @@ fn documents(case: &Case) -> Documents {
     for plan in &case.incidents {
         let mut versions = Vec::new();
         let (keys, t) = case.policy_for(plan.created);
-        let v1 = incident(&plan.id, 1, None, issued(plan.created), false);
+        let v1 = incident(&plan.id, issued(plan.created));
         let bytes = seal(&v1, &signers(&keys, t));
         versions.push((v1.clone(), bytes));
         if let Some(u) = plan.updated {
             let (keys, t) = case.policy_for(u);
-            let v2 = incident(
-                &plan.id,
-                2,
-                Some(Digest::of(&to_payload(&v1).expect("payload"))),
-                issued(u),
-                true,
-            );
+            // The update keeps the first version's updates and adds one,
+            // as `incident resolve` does (else the chain itself is broken).
+            let mut v2 = v1.clone();
+            v2.version = 2;
+            v2.previous = Some(Digest::of(&to_payload(&v1).expect("payload")));
+            v2.status = IncidentStatus::Resolved;
+            v2.resolved_at = Some(days(issued(u), -1));
+            v2.updates.push(IncidentUpdate {
+                at: days(issued(u), -1),
+                status: IncidentStatus::Resolved,
+                body: "The website is back.".to_owned(),
+            });
+            for m in &mut v2.measures {
+                m.done = true;
+            }
             let bytes = seal(&v2, &signers(&keys, t));
             versions.push((v2, bytes));
         }
@@ -792,6 +784,25 @@ fn publish_refuses_exactly_what_the_verifier_finds_invalid() {
             verdicts.get(word).is_some_and(|&n| n > 0),
             "no history was {word}: {verdicts:?}"
         );
+    }
+}
+
+/// Regression: a seed the random property found. Its incident's second
+/// version dropped the first version's update (the generator built it anew),
+/// which publish refused while readers, stopped by the panic-signed latest
+/// statement, never read it.
+#[test]
+fn an_updated_incident_keeps_its_first_version_and_agrees() {
+    let case = Case::generate(7_003_585_906_530_338_393);
+    assert_eq!(case.panic_on, Some(case.n), "{case:#?}");
+    assert!(
+        case.incidents.iter().any(|i| i.updated.is_some()),
+        "{case:#?}"
+    );
+    let (verdict, outcome) = check(&case);
+    assert_eq!(verdict, "tripped");
+    if let Err(e) = outcome {
+        panic!("{e}");
     }
 }
 
