@@ -484,3 +484,55 @@ fn best_reason(reasons: &[(bool, String)]) -> String {
         .or_else(|| reasons.first())
         .map_or_else(|| "not checked".to_owned(), |(_, r)| r.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{is_clearsigned, is_signature};
+
+    const CLEAR: &str = "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\n1. Text.\n-----BEGIN PGP SIGNATURE-----\n\niQ==\n-----END PGP SIGNATURE-----\n";
+
+    #[test]
+    fn a_clearsigned_block_with_text_around_it_is_one() {
+        assert!(is_clearsigned(CLEAR.as_bytes()));
+        assert!(is_clearsigned(format!("Über uns\n\n{CLEAR}").as_bytes()));
+        assert!(is_clearsigned(CLEAR.replace('\n', "\r\n").as_bytes()));
+        // Not one: no block, a second message, a signed message after it,
+        // binary data first, Latin-1 text (not UTF-8) beginning with a
+        // high byte.
+        assert!(!is_clearsigned(b""));
+        assert!(!is_clearsigned(b"1. Text.\n"));
+        assert!(!is_clearsigned(format!("{CLEAR}{CLEAR}").as_bytes()));
+        let appended =
+            format!("{CLEAR}-----BEGIN PGP MESSAGE-----\n\nowE=\n-----END PGP MESSAGE-----\n");
+        assert!(!is_clearsigned(appended.as_bytes()));
+        let mut binary = vec![0xa3, 0x01];
+        binary.extend_from_slice(CLEAR.as_bytes());
+        assert!(!is_clearsigned(&binary));
+        let mut latin1 = vec![0xdc, b'b', b'e', b'r', b'\n'];
+        latin1.extend_from_slice(CLEAR.as_bytes());
+        assert!(!is_clearsigned(&latin1));
+    }
+
+    #[test]
+    fn a_detached_signature_is_a_signature_packet_or_its_armor() {
+        // Old format, tag 2, each length type; new format, tag 2.
+        for first in [0x88, 0x89, 0x8a, 0x8b, 0xc2] {
+            assert!(is_signature(&[first, 0x00]), "{first:#x}");
+        }
+        assert!(is_signature(
+            b"-----BEGIN PGP SIGNATURE-----\n\niQ==\n-----END PGP SIGNATURE-----\n"
+        ));
+        // A compressed packet (old tag 8, new tag 8), a one-pass signature
+        // (tag 4), a literal packet (tag 11), armored messages, nothing.
+        for first in [0xa3, 0xc8, 0x90, 0xcb, 0xac] {
+            assert!(!is_signature(&[first, 0x00]), "{first:#x}");
+        }
+        assert!(!is_signature(
+            b"-----BEGIN PGP MESSAGE-----\n\nowE=\n-----END PGP MESSAGE-----\n"
+        ));
+        assert!(!is_signature(
+            b"-----BEGIN PGP SIGNATURE-----\n\niQ==\n-----END PGP SIGNATURE-----\n-----BEGIN PGP MESSAGE-----\n"
+        ));
+        assert!(!is_signature(b""));
+    }
+}
