@@ -81,7 +81,7 @@ pub use keys::{KeyError, KeyId, PublicKey, SigningKey};
 pub use layout::{Archive, ArchivePath};
 pub use policy::{PolicyError, TrustChange, TrustPolicy};
 pub use sanitize::{Target, is_unsafe, sanitize};
-pub use time::{TimeError, Timestamp, format_duration, parse_duration};
+pub use time::{TimeError, Timestamp, format_duration, parse_duration, shorter_max_age};
 pub use trust::{FollowError, MAX_ROTATIONS, RememberedTrust, TrustChain};
 pub use verify::{
     Finding, HasIssuer, Report, Unreachable, Verdict, Verified, VerifiedStatement, VerifyOptions,

@@ -153,6 +153,17 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
+/// The maximum age in force when a trust policy and the reader may each
+/// set one: the shorter wins, so neither can lift the other's (DESIGN §3.5:
+/// the pin's `max_age` always applies).
+#[must_use]
+pub fn shorter_max_age(policy: Option<TimeDelta>, reader: Option<TimeDelta>) -> Option<TimeDelta> {
+    match (policy, reader) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Parses a duration such as `90d`, `36h`, `2w`, `30m`, `45s` or `1d12h`.
 pub fn parse_duration(s: &str) -> Result<TimeDelta, TimeError> {
     let err = || TimeError::DurationFormat(s.to_owned());

@@ -817,13 +817,7 @@ pub fn verify_statement(
                 now,
             });
         }
-        // The pin's max_age always applies (DESIGN §3.5): the reader's can
-        // only make it shorter.
-        let max_age = match (options.max_age, policy.max_age()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        if let Some(max_age) = max_age
+        if let Some(max_age) = crate::time::shorter_max_age(policy.max_age(), options.max_age)
             && now.since(s.issued_at) > max_age
         {
             findings.push(Finding::TooOld {

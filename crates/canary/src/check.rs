@@ -40,16 +40,7 @@ pub fn verify_source(
     settings: &Settings,
     fetcher: &mut Fetcher,
 ) -> Result<Outcome, Error> {
-    let mut outcome = Outcome {
-        source,
-        reasons: Vec::new(),
-        statement: None,
-        incidents: Vec::new(),
-        threshold: None,
-        history_checked: None,
-        rotations: Vec::new(),
-        legacy: None,
-    };
+    let mut outcome = Outcome::new(source);
     let bytes = match location.read_latest(fetcher, STATEMENT_CAP) {
         Ok(b) => b,
         Err(ReadError::Local(m)) if !matches!(location, Location::Remote { .. }) => {

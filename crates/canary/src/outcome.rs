@@ -27,6 +27,20 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// The outcome of `source` before any step: no reason, nothing read.
+    pub fn new(source: String) -> Self {
+        Outcome {
+            source,
+            reasons: Vec::new(),
+            statement: None,
+            incidents: Vec::new(),
+            threshold: None,
+            history_checked: None,
+            rotations: Vec::new(),
+            legacy: None,
+        }
+    }
+
     /// The most severe verdict; warnings count only with `deny_warnings`.
     pub fn verdict(&self, deny_warnings: bool) -> Verdict {
         self.reasons

@@ -296,11 +296,7 @@ pub fn check_canary(
             findings.push(Finding::Late { next_due: due, now });
         }
     }
-    let limit = match (trust.max_age, max_age) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
-    if let Some(max_age) = limit
+    if let Some(max_age) = crate::time::shorter_max_age(trust.max_age, max_age)
         && now.since(canary.issued) > max_age
     {
         findings.push(Finding::TooOld {

@@ -194,19 +194,6 @@ pub struct Settings {
     pub deny_warnings: bool,
 }
 
-fn empty_outcome(source: String) -> Outcome {
-    Outcome {
-        source,
-        reasons: Vec::new(),
-        statement: None,
-        incidents: Vec::new(),
-        threshold: None,
-        history_checked: None,
-        rotations: Vec::new(),
-        legacy: None,
-    }
-}
-
 /// Verifies one legacy canary.
 pub fn verify(
     source: String,
@@ -216,7 +203,7 @@ pub fn verify(
     fetcher: &mut Fetcher,
 ) -> Result<Outcome, Error> {
     let trust = &pinned.trust;
-    let mut outcome = empty_outcome(source);
+    let mut outcome = Outcome::new(source);
     outcome.threshold = Some(trust.threshold);
     let state_file = settings
         .state_dir
