@@ -137,6 +137,24 @@ pub fn load_jobs(args: &Args, now: Timestamp) -> Result<Vec<Listed>> {
 }
 
 /// One entry as a job, or what is wrong with it.
+/// The verifier's settings for one entry: the command line's, with the
+/// entry's (or the list's defaults') warn_before and max_age.
+fn entry_options(
+    args: &Args,
+    now: Timestamp,
+    defaults: &Defaults,
+    entry: &Entry,
+) -> std::result::Result<canary_core::VerifyOptions, String> {
+    let mut options = args.policy.options(now);
+    if let Some(w) = entry.warn_before.as_ref().or(defaults.warn_before.as_ref()) {
+        options.warn_before = duration("warn_before", w)?;
+    }
+    if let Some(m) = entry.max_age.as_ref().or(defaults.max_age.as_ref()) {
+        options.max_age = Some(duration("max_age", m)?);
+    }
+    Ok(options)
+}
+
 fn entry_job(
     args: &Args,
     now: Timestamp,
@@ -193,13 +211,7 @@ fn entry_job(
         }
         sources.push((arg.clone(), location));
     }
-    let mut options = args.policy.options(now);
-    if let Some(w) = entry.warn_before.as_ref().or(defaults.warn_before.as_ref()) {
-        options.warn_before = duration("warn_before", w)?;
-    }
-    if let Some(m) = entry.max_age.as_ref().or(defaults.max_age.as_ref()) {
-        options.max_age = Some(duration("max_age", m)?);
-    }
+    let options = entry_options(args, now, defaults, entry)?;
     let state_dir = args
         .state
         .folder_for(args.policy.at, primary_remote)
@@ -261,13 +273,7 @@ fn legacy_job(
     };
     let location = crate::legacy::location_of(&resolved).map_err(|e| e.message)?;
     let remote = matches!(location, Location::Remote { .. });
-    let mut options = args.policy.options(now);
-    if let Some(w) = entry.warn_before.as_ref().or(defaults.warn_before.as_ref()) {
-        options.warn_before = duration("warn_before", w)?;
-    }
-    if let Some(m) = entry.max_age.as_ref().or(defaults.max_age.as_ref()) {
-        options.max_age = Some(duration("max_age", m)?);
-    }
+    let options = entry_options(args, now, defaults, entry)?;
     let state_dir = args
         .state
         .folder_for(args.policy.at, remote)
