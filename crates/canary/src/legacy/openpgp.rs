@@ -125,7 +125,17 @@ fn spawn_gpgv(
     args: &[&Path],
     body: Option<(std::path::PathBuf, u64)>,
 ) -> Result<Run> {
-    let program = "gpgv";
+    spawn("gpgv", home, keyring, args, body)
+}
+
+/// [`spawn_gpgv`] with the program named (tests run stand-ins).
+fn spawn(
+    program: &str,
+    home: &Path,
+    keyring: &Path,
+    args: &[&Path],
+    body: Option<(std::path::PathBuf, u64)>,
+) -> Result<Run> {
     let mut cmd = Command::new(program);
     cmd.arg("--homedir")
         .arg(home)
@@ -176,7 +186,16 @@ enum Finished {
 
 /// Waits for a gpgv run, stopping it once its body passes its cap or it
 /// runs past [`GPGV_DEADLINE`] (counted from `started`).
-fn finish(mut run: Run, started: std::time::Instant) -> Result<Finished> {
+fn finish(run: Run, started: std::time::Instant) -> Result<Finished> {
+    finish_within(run, started, GPGV_DEADLINE)
+}
+
+/// [`finish`] with the deadline given (tests use a short one).
+fn finish_within(
+    mut run: Run,
+    started: std::time::Instant,
+    deadline: std::time::Duration,
+) -> Result<Finished> {
     let too_big = |run: &Run| {
         run.body
             .as_ref()
@@ -193,7 +212,7 @@ fn finish(mut run: Run, started: std::time::Instant) -> Result<Finished> {
         }
         let why = if too_big(&run) {
             "it wrote more than a canary's text can be"
-        } else if started.elapsed() > GPGV_DEADLINE {
+        } else if started.elapsed() > deadline {
             "it ran for longer than any signature check takes"
         } else {
             std::thread::sleep(std::time::Duration::from_millis(1));
@@ -202,7 +221,7 @@ fn finish(mut run: Run, started: std::time::Instant) -> Result<Finished> {
         return Ok(Finished::Stopped(format!(
             "gpgv was stopped: {why} ({} KiB, {} s): not an ordinary signed text",
             canary_core::legacy::TEXT_CAP / 1024,
-            GPGV_DEADLINE.as_secs()
+            deadline.as_secs()
         )));
     }
     if too_big(&run) {
@@ -534,5 +553,156 @@ mod tests {
             b"-----BEGIN PGP SIGNATURE-----\n\niQ==\n-----END PGP SIGNATURE-----\n-----BEGIN PGP MESSAGE-----\n"
         ));
         assert!(!is_signature(b""));
+    }
+
+    /// A stand-in for gpgv: a shell script that gets gpgv's arguments.
+    #[cfg(unix)]
+    struct StandIn {
+        dir: tempfile::TempDir,
+    }
+
+    #[cfg(unix)]
+    impl StandIn {
+        fn new(script: &str) -> Self {
+            use std::os::unix::fs::PermissionsExt as _;
+            let dir = tempfile::tempdir().expect("temporary folder");
+            let path = dir.path().join("gpgv");
+            std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).expect("write the stand-in");
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                .expect("make the stand-in executable");
+            std::fs::create_dir(dir.path().join("home")).expect("home folder");
+            Self { dir }
+        }
+
+        /// Starts it as `check` starts gpgv, for a clearsigned text whose
+        /// body may be at most `cap` bytes.
+        fn spawn(&self, cap: u64) -> super::Run {
+            let program = self.dir.path().join("gpgv");
+            let program = program.to_str().expect("UTF-8 path");
+            let home = self.dir.path().join("home");
+            let keyring = self.dir.path().join("keyring.gpg");
+            let body = Some((self.dir.path().join("body"), cap));
+            // Another test's child may briefly hold the fresh script open
+            // (ETXTBSY): try again.
+            for _ in 0..50 {
+                match super::spawn(program, &home, &keyring, &[Path::new("text")], body.clone()) {
+                    Ok(run) => return run,
+                    Err(e) if e.to_string().contains("busy") => {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
+                    Err(e) => panic!("cannot start the stand-in: {e:#}"),
+                }
+            }
+            panic!("the stand-in stayed busy");
+        }
+    }
+
+    #[cfg(unix)]
+    use super::{Finished, finish_within};
+    #[cfg(unix)]
+    use std::path::Path;
+    #[cfg(unix)]
+    use std::time::{Duration, Instant};
+
+    #[cfg(unix)]
+    fn stopped_why(finished: Finished) -> String {
+        match finished {
+            Finished::Stopped(why) => why,
+            Finished::Done(status, _) => panic!("not stopped; status {status:?}"),
+        }
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_gpgv_run_past_the_deadline_is_stopped_and_killed() {
+        let stand_in = StandIn::new("exec sleep 60");
+        let run = stand_in.spawn(1024);
+        let pid = run.child.id();
+        let started = Instant::now();
+        let why =
+            stopped_why(finish_within(run, started, Duration::from_millis(200)).expect("finished"));
+        assert!(why.contains("ran for longer"), "{why}");
+        assert!(why.contains("not an ordinary signed text"), "{why}");
+        // Stopped, not waited for: well before the 60 s sleep ends.
+        assert!(started.elapsed() < Duration::from_secs(30));
+        // The child was killed and reaped.
+        #[cfg(target_os = "linux")]
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "gpgv stand-in {pid} still runs"
+        );
+        let _ = pid;
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_gpgv_run_writing_a_body_past_its_cap_is_stopped() {
+        // Writes 4 KiB of body where 1 KiB is allowed, then waits.
+        let stand_in = StandIn::new(
+            r#"while [ $# -gt 0 ]; do [ "$1" = --output ] && out=$2; shift; done
+head -c 4096 /dev/zero > "$out"
+exec sleep 60"#,
+        );
+        let started = Instant::now();
+        let why = stopped_why(
+            finish_within(stand_in.spawn(1024), started, Duration::from_secs(60))
+                .expect("finished"),
+        );
+        assert!(why.contains("wrote more than a canary"), "{why}");
+        assert!(started.elapsed() < Duration::from_secs(30));
+
+        // The same body from a run that ends at once: refused too.
+        let stand_in = StandIn::new(
+            r#"while [ $# -gt 0 ]; do [ "$1" = --output ] && out=$2; shift; done
+head -c 4096 /dev/zero > "$out""#,
+        );
+        let why = stopped_why(
+            finish_within(
+                stand_in.spawn(1024),
+                Instant::now(),
+                Duration::from_secs(60),
+            )
+            .expect("finished"),
+        );
+        assert!(why.contains("wrote more than a canary"), "{why}");
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn gpgv_status_output_is_read_up_to_its_cap() {
+        // A flood of status output: read to the cap, then the pipe closes
+        // and the writer ends (it is not left blocked until the deadline).
+        let stand_in = StandIn::new("yes '[GNUPG:] NEWSIG'");
+        let started = Instant::now();
+        match finish_within(stand_in.spawn(1024), started, Duration::from_secs(60))
+            .expect("finished")
+        {
+            Finished::Done(status, _) => {
+                assert_eq!(status.len() as u64, super::STATUS_CAP);
+                assert!(status.starts_with("[GNUPG:] NEWSIG\n"));
+            }
+            Finished::Stopped(why) => panic!("stopped: {why}"),
+        }
+        assert!(started.elapsed() < Duration::from_secs(30));
+
+        // An ordinary run: its status lines and body, as written.
+        let stand_in = StandIn::new(
+            r#"while [ $# -gt 0 ]; do [ "$1" = --output ] && out=$2; shift; done
+printf '1. Text.\n' > "$out"
+printf '[GNUPG:] NEWSIG\n[GNUPG:] GOODSIG 0123 someone\n'"#,
+        );
+        match finish_within(
+            stand_in.spawn(1024),
+            Instant::now(),
+            Duration::from_secs(60),
+        )
+        .expect("finished")
+        {
+            Finished::Done(status, body) => {
+                assert_eq!(status, "[GNUPG:] NEWSIG\n[GNUPG:] GOODSIG 0123 someone\n");
+                assert_eq!(body.as_deref(), Some(&b"1. Text.\n"[..]));
+            }
+            Finished::Stopped(why) => panic!("stopped: {why}"),
+        }
     }
 }
