@@ -290,7 +290,8 @@ pub fn parse_verify_alone(argv: &[OsString]) -> Option<Result<VerifyArgs, clap::
         .and_then(OsStr::to_str)
         .unwrap_or("canary");
     let matches = verify_command(program).try_get_matches_from(argv.iter().skip(1));
-    Some(matches.and_then(|m| VerifyArgs::from_arg_matches(&m)))
+    // The values are moved out of the matches, not cloned first.
+    Some(matches.and_then(|mut m| VerifyArgs::from_arg_matches_mut(&mut m)))
 }
 
 /// The `verify` subcommand as the full tree builds it, for a program called
