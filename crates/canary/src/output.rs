@@ -180,6 +180,11 @@ impl Printer {
     /// The JSON Lines object of DESIGN §6. Fields of the statement are null
     /// unless it is authentic.
     pub fn json(&self, outcome: &Outcome, verdict: Verdict) -> serde_json::Value {
+        let reasons: Vec<serde_json::Value> = outcome
+            .reasons
+            .iter()
+            .map(|r| serde_json::json!({ "code": r.code(), "message": r.to_string() }))
+            .collect();
         if let Some(l) = &outcome.legacy {
             let c = &l.canary;
             // The same fields; a legacy canary has no sequence, and
@@ -187,10 +192,7 @@ impl Printer {
             return serde_json::json!({
                 "source": outcome.source,
                 "verdict": verdict.as_str(),
-                "reasons": outcome.reasons.iter().map(|r| serde_json::json!({
-                    "code": r.code(),
-                    "message": r.to_string(),
-                })).collect::<Vec<_>>(),
+                "reasons": reasons,
                 "issuer": l.issuer,
                 "sequence": null,
                 "issued_at": c.issued.to_string(),
@@ -210,10 +212,7 @@ impl Printer {
         serde_json::json!({
             "source": outcome.source,
             "verdict": verdict.as_str(),
-            "reasons": outcome.reasons.iter().map(|r| serde_json::json!({
-                "code": r.code(),
-                "message": r.to_string(),
-            })).collect::<Vec<_>>(),
+            "reasons": reasons,
             "issuer": s.map(|s| s.issuer.clone()),
             "sequence": s.map(|s| s.sequence),
             "issued_at": s.map(|s| s.issued_at.to_string()),
