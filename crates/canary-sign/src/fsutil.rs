@@ -51,6 +51,11 @@ fn staged(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
     let dir = parent(path);
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create folder {}", dir.display()))?;
+    staged_in(dir, bytes)
+}
+
+/// A temporary file in `dir` holding `bytes`, synced.
+fn staged_in(dir: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
     let mut tmp = tempfile::Builder::new()
         .prefix(".canary-sign-")
         .tempfile_in(dir)
@@ -59,6 +64,68 @@ fn staged(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("cannot write a temporary file in {}", dir.display()))?;
     Ok(tmp)
+}
+
+/// Where the files of a published site are written before they are renamed
+/// into it: a private folder (`.canary-sign-*`, mode 0700) beside the site,
+/// so that a run killed half-way (SIGKILL, power loss) leaves its temporary
+/// files outside what a web server serves (DESIGN §9). Removed when
+/// dropped. Where no such folder can be made (the parent is not writable,
+/// or the site is a file system's root) or a rename from it crosses file
+/// systems, a file is staged in its own folder instead, as
+/// [`write_atomic_public`] does, and the next publish removes what a killed
+/// run left there.
+pub struct Staging {
+    dir: Option<tempfile::TempDir>,
+}
+
+impl Staging {
+    /// A staging folder beside `site` (created if missing).
+    pub fn beside(site: &Path) -> Result<Self> {
+        std::fs::create_dir_all(site)
+            .with_context(|| format!("cannot create folder {}", site.display()))?;
+        let dir = std::fs::canonicalize(site)
+            .ok()
+            .and_then(|site| site.parent().map(Path::to_path_buf))
+            .and_then(|parent| {
+                let mut builder = tempfile::Builder::new();
+                builder.prefix(".canary-sign-");
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt as _;
+                    builder.permissions(std::fs::Permissions::from_mode(0o700));
+                }
+                builder.tempdir_in(parent).ok()
+            });
+        Ok(Self { dir })
+    }
+
+    /// [`write_atomic_public`] through the staging folder.
+    pub fn write_atomic_public(&self, path: &Path, bytes: &[u8]) -> Result<()> {
+        let Some(stage) = &self.dir else {
+            return write_atomic_public(path, bytes);
+        };
+        let dir = parent(path);
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create folder {}", dir.display()))?;
+        let tmp = staged_in(stage.path(), bytes)?;
+        let mode = own_mode_of(path).unwrap_or(0o644);
+        set_mode(&tmp, mode)?;
+        match tmp.persist(path) {
+            Ok(_) => sync_parent(path),
+            Err(e) if e.error.kind() == std::io::ErrorKind::CrossesDevices => {
+                write_atomic_public(path, bytes)
+            }
+            Err(e) => Err(anyhow::Error::new(e.error))
+                .with_context(|| format!("cannot write {}", path.display())),
+        }
+    }
+
+    /// The staging folder, if one could be made beside the site.
+    #[cfg(test)]
+    fn path(&self) -> Option<&Path> {
+        self.dir.as_ref().map(tempfile::TempDir::path)
+    }
 }
 
 fn parent(path: &Path) -> &Path {
@@ -216,4 +283,76 @@ pub fn lock_folder(dir: &Path) -> Result<std::fs::File> {
     file.lock()
         .with_context(|| format!("cannot lock {}", path.display()))?;
     Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Staging;
+
+    #[test]
+    fn a_site_is_staged_beside_itself_and_the_staging_folder_goes_after() {
+        let root = tempfile::tempdir().expect("temporary folder");
+        let site = root.path().join("www").join("site");
+        let staging = Staging::beside(&site).expect("staging");
+        let stage = staging.path().expect("a staging folder").to_path_buf();
+        // Beside the site, not in it.
+        assert_eq!(stage.parent(), Some(root.path().join("www").as_path()));
+        assert!(!stage.starts_with(&site));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&stage)
+                .expect("stage")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+
+        let file = site.join(".well-known/canary/statements/000001.json");
+        staging.write_atomic_public(&file, b"one").expect("written");
+        assert_eq!(std::fs::read(&file).expect("read"), b"one");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&file).expect("file").permissions().mode();
+            assert_eq!(mode & 0o777, 0o644);
+            // A replaced file keeps its mode.
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+            staging
+                .write_atomic_public(&file, b"two")
+                .expect("rewritten");
+            let mode = std::fs::metadata(&file).expect("file").permissions().mode();
+            assert_eq!(mode & 0o777, 0o640);
+            assert_eq!(std::fs::read(&file).expect("read"), b"two");
+        }
+        // Nothing but the file in the site, nothing left in the stage.
+        let mut in_site = Vec::new();
+        let mut walk = vec![site.clone()];
+        while let Some(dir) = walk.pop() {
+            for entry in std::fs::read_dir(&dir).expect("read site").flatten() {
+                if entry.file_type().expect("type").is_dir() {
+                    walk.push(entry.path());
+                } else {
+                    in_site.push(entry.path());
+                }
+            }
+        }
+        assert_eq!(in_site, vec![file]);
+        assert_eq!(std::fs::read_dir(&stage).expect("stage").count(), 0);
+        drop(staging);
+        assert!(!stage.exists(), "the staging folder outlives the publish");
+    }
+
+    #[test]
+    fn the_current_folder_as_site_is_staged_in_its_parent() {
+        let root = tempfile::tempdir().expect("temporary folder");
+        let site = root.path().join("site");
+        std::fs::create_dir(&site).expect("site");
+        // `--out .` seen from inside the site: the parent of the folder
+        // itself, not of the relative path.
+        let staging = Staging::beside(&site.join(".")).expect("staging");
+        let stage = staging.path().expect("a staging folder");
+        let canonical_root = std::fs::canonicalize(root.path()).expect("canonical");
+        assert_eq!(stage.parent(), Some(canonical_root.as_path()));
+    }
 }

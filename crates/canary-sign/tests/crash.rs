@@ -11,8 +11,8 @@
 //! complete new version, byte for byte what an uninterrupted run of the same
 //! command produces on a copy of the folder: never partial. Temporary files
 //! (`.canary-sign-*`) may remain after SIGKILL, but never under a document's
-//! name, and the next `publish` removes those in its output before anything
-//! else. The folder still works: `canary-sign lint` of the latest statement
+//! name and never in the published site (`publish` stages its files in a
+//! folder beside it). The folder still works: `canary-sign lint` of the latest statement
 //! exits 0, the verifier accepts the published site whenever
 //! `.well-known/canary.json` exists, and running the command again completes
 //! the job to exactly the uninterrupted result.
@@ -393,6 +393,18 @@ fn kill_once(
     let now = snapshot(dir);
     let wrong = judge(before, after, &now);
     assert!(wrong.is_empty(), "{context}:\n  {}", wrong.join("\n  "));
+    // publish stages its files beside the site: even a kill leaves no
+    // temporary file where a web server serves the site (DESIGN §9).
+    if let Some(out) = publish_out {
+        let served: Vec<_> = now
+            .keys()
+            .filter(|p| p.starts_with(out) && is_temporary(p))
+            .collect();
+        assert!(
+            served.is_empty(),
+            "{context}: temporary files left in the published site: {served:?}"
+        );
+    }
     let clean = without_temporaries(&now);
     let progress = if &clean == before {
         0

@@ -12,7 +12,6 @@ use canary_core::{
 use crate::common::{AtArgs, DirArgs, escape, escape_json, note, say};
 use crate::error::{Result, fail, refuse};
 use crate::folder::IssuerFolder;
-use crate::fsutil::write_atomic_public;
 use crate::site::{CanaryState, CanaryView, Site};
 
 /// Publish the issuer folder as a static site: the signed canary, its
@@ -518,9 +517,11 @@ pub fn run(args: &Args) -> Result<u8> {
     check_plain(&files, &policy, &folder, &s)?;
     let published = check_existing(&args.out, &files, &s, latest.verified.digest(), &policy)?;
     check_output_folders(&args.out, files.iter().map(|f| Path::new(&f.rel)))?;
+    let staging = crate::fsutil::Staging::beside(&args.out)?;
     for file in write_order(published, &files, chain, &latest.bytes) {
-        write_atomic_public(&args.out.join(&file.rel), &file.bytes)?;
+        staging.write_atomic_public(&args.out.join(&file.rel), &file.bytes)?;
     }
+    drop(staging);
     remove_stale_plain(&args.out, &files)?;
     for file in &files {
         let on_disk = std::fs::read(args.out.join(&file.rel))
