@@ -13,12 +13,25 @@ use crate::fetch::{FetchOptions, Fetcher};
 use crate::output::Format;
 use crate::trust::TrustArgs;
 
-/// The exit code table, for --help texts.
+/// The exit code table, for --help texts: `exit_codes!()` for `verify` and
+/// the top level, `exit_codes!(watch)` for `canary watch`, whose entries
+/// that cannot be checked rank as usage (DESIGN §6).
 macro_rules! exit_codes {
     () => {
-        "\
-Exit status (several sources: the most severe wins, 5 > 1 > 3 > 4 > 6 > 0):
-  0  ok           valid and fresh (warnings may be printed)
+        concat!(
+            "Exit status (several sources: the most severe wins, 5 > 1 > 3 > 4 > 6 > 0):\n",
+            exit_codes!(rows)
+        )
+    };
+    (watch) => {
+        concat!(
+            "Exit status (the most severe entry wins, 5 > 1 > 2 > 3 > 4 > 6 > 0; an entry\n\
+             that cannot be checked, such as an unreadable trust file, is usage, 2):\n",
+            exit_codes!(rows)
+        )
+    };
+    (rows) => {
+        "  0  ok           valid and fresh (warnings may be printed)
   1  invalid      bad or missing signatures, threshold not met, wrong issuer or
                   type, malformed, not canonical, from the future, rollback,
                   equivocation, fork

@@ -508,7 +508,14 @@ fn completions_and_man_page() {
     canary(["verify", "--help"])
         .run()
         .code(OK)
-        .stdout_has("--deny-warnings");
+        .stdout_has("--deny-warnings")
+        .stdout_has("5 > 1 > 3 > 4 > 6 > 0");
+    // A watch entry that cannot be checked is usage, ranked after invalid
+    // (DESIGN §6).
+    canary(["watch", "--help"])
+        .run()
+        .code(OK)
+        .stdout_has("5 > 1 > 2 > 3 > 4 > 6 > 0");
 }
 
 #[test]

@@ -45,7 +45,7 @@ Mirrors are all fetched; two that serve different statements with the same
 sequence are reported as equivocation. Each issuer keeps its own state (on by
 default) and a small HTTP cache for conditional requests.
 
-", exit_codes!()))]
+", exit_codes!(watch)))]
 pub struct Args {
     /// The watch list.
     #[arg(value_name = "LIST")]
