@@ -1630,6 +1630,13 @@ fn init_refuses_bad_thresholds_and_overwriting() {
     s.run(&["init", "--issuer", "a/b", "--dir", "org"])
         .code(ERROR)
         .stderr_has("no spaces or slashes");
+    // No host name for the canary's URL: the issuer is named, not an
+    // internal error.
+    let out = s.run(&["init", "--issuer", "ex~ample", "--dir", "org"]);
+    out.code(ERROR)
+        .stderr_has("--issuer \"ex~ample\" does not make a valid canary.toml");
+    assert!(!out.stderr.contains("internal"), "{}", out.stderr);
+    assert!(!s.exists("org/canary.toml"));
     s.run(&[
         "init",
         "--issuer",

@@ -79,8 +79,14 @@ pub fn run(args: &Args) -> Result<u8> {
         &keys,
         args.threshold,
     );
-    // The template must always be a valid configuration.
-    IssuerConfig::parse(&text).map_err(|e| Failure::error(e.context("internal: bad template")))?;
+    // The template is valid for any usable issuer; what it refuses comes
+    // from the arguments (an issuer that is no host name for its URL).
+    IssuerConfig::parse(&text).map_err(|e| {
+        Failure::error(e.context(format!(
+            "--issuer {issuer:?} does not make a valid canary.toml; use the domain the canary \
+             is published under, such as example.org"
+        )))
+    })?;
     write_new_public(&config_path, text.as_bytes())?;
     say(&format!("created {}", config_path.display()));
     if keys.is_empty() {
