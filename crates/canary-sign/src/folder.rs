@@ -100,6 +100,33 @@ impl<T> Stored<T> {
     }
 }
 
+impl Stored<Statement> {
+    /// Why readers do not take this statement as a valid canary, if they do
+    /// not, and what to do: it waits for co-signatures, or a panic key
+    /// signed it alone (they see the canary as tripped).
+    pub fn not_accepted(&self, threshold: usize) -> Option<String> {
+        let n = self.doc().sequence;
+        let panic = self.verified.panic_signers();
+        if self.signers().len() >= threshold {
+            None
+        } else if self.signers().is_empty() && !panic.is_empty() {
+            let ids: Vec<String> = panic.iter().map(KeyId::short).collect();
+            Some(format!(
+                "warning: statement {n} is signed by a panic key alone ({}): readers see this \
+                 canary as TRIPPED",
+                ids.join(", ")
+            ))
+        } else {
+            Some(format!(
+                "warning: statement {n} has {} of {threshold} signatures, so readers do not \
+                 accept it yet; co-sign it: canary-sign sign {} --key KEY",
+                self.signers().len(),
+                self.path.display()
+            ))
+        }
+    }
+}
+
 impl IssuerFolder {
     /// Opens the folder at `dir`, reading and checking its `canary.toml`.
     pub fn open(dir: &Path) -> Result<Self> {
@@ -294,9 +321,11 @@ impl IssuerFolder {
         Ok(ids)
     }
 
-    /// Reads statement `sequence`.
+    /// Reads statement `sequence`. One signed by a panic key alone (a
+    /// maintainer under duress, DESIGN §8) is read too: it has no signers,
+    /// and its panic keys are its `panic_signers`.
     pub fn statement(&self, sequence: u64) -> Result<Stored<Statement>> {
-        let stored: Stored<Statement> = self.read(&self.statement_path(sequence))?;
+        let stored: Stored<Statement> = self.read_as(&self.statement_path(sequence), true)?;
         if stored.doc().sequence != sequence {
             bail!(
                 "{} holds sequence {}, not {sequence}",
@@ -340,12 +369,27 @@ impl IssuerFolder {
     /// Reads a signed document: strict envelope, canonical payload, issuer,
     /// and at least one valid signature by a key of `canary.toml`.
     pub fn read<T: Payload + HasIssuer>(&self, path: &Path) -> Result<Stored<T>> {
+        self.read_as(path, false)
+    }
+
+    /// [`IssuerFolder::read`], also accepting, with `panic_ok`, a document
+    /// signed by a panic key alone.
+    fn read_as<T: Payload + HasIssuer>(&self, path: &Path, panic_ok: bool) -> Result<Stored<T>> {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         // Older documents were signed under older policies, and the newest
         // may still wait for co-signatures: one signature by a key of any
         // policy in force vouches for it here.
-        let result = self.chain()?.verify_at_threshold::<T>(&bytes, 1);
+        let chain = self.chain()?;
+        let result = chain
+            .verify_at_threshold::<T>(&bytes, 1)
+            .or_else(|findings| {
+                if panic_ok {
+                    chain.verify_by_panic_key::<T>(&bytes).map_err(|_| findings)
+                } else {
+                    Err(findings)
+                }
+            });
         let verified = result.map_err(|findings| {
             let reasons: Vec<String> = findings.iter().map(ToString::to_string).collect();
             anyhow!("{}: {}", path.display(), reasons.join("; "))

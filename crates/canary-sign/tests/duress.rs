@@ -119,6 +119,22 @@ fn a_panic_signed_statement_is_published_tripped_everywhere() {
     assert_eq!(out.status.code(), Some(5), "{shown}");
     assert!(shown.contains("panic-key"), "{shown}");
 
+    // The folder still works: `due` answers from the last statement with
+    // enough signatures, and `new` drafts the next one; both say that
+    // readers see the canary as tripped.
+    let warning = format!(
+        "statement 2 is signed by a panic key alone ({}): readers see this canary as TRIPPED",
+        id.short()
+    );
+    s.run(&["due", "--dir", "org", "--at", T3])
+        .code(OK)
+        .stderr_has(&warning)
+        .stdout_has("statement 1 is current");
+    let drafted = s.run(&["new", "--dir", "org", "--at", T3]);
+    drafted.code(OK).stderr_has(&warning);
+    let draft: serde_json::Value = serde_json::from_str(&drafted.stdout).expect("a JSON draft");
+    assert_eq!(draft["sequence"], 3, "{draft}");
+
     // Once the panic key is rotated out, readers no longer count its
     // signature on the latest statement: a bad signature to them, so
     // publish refuses rather than show a tripped canary.

@@ -53,16 +53,13 @@ pub fn run(args: &Args) -> Result<u8> {
     let mut latest = None;
     for n in folder.statement_numbers()?.into_iter().rev() {
         let stored = folder.statement(n)?;
-        if stored.signers().len() >= threshold {
-            latest = Some(stored);
-            break;
+        match stored.not_accepted(threshold) {
+            None => {
+                latest = Some(stored);
+                break;
+            }
+            Some(why) => note(&why),
         }
-        note(&format!(
-            "warning: statement {n} has {} of {threshold} signatures, so readers do not accept it \
-             yet; co-sign it: canary-sign sign {} --key KEY",
-            stored.signers().len(),
-            stored.path.display()
-        ));
     }
     let Some(latest) = latest else {
         let message = format!(

@@ -36,17 +36,13 @@ pub fn run(args: &Args) -> Result<u8> {
     let now = args.at.now()?;
     let config = &folder.config;
     let latest = folder.latest_statement()?;
-    if let Some(l) = &latest {
-        let threshold = folder.policy()?.threshold();
-        if l.signers().len() < threshold {
-            note(&format!(
-                "warning: statement {} has {} of {threshold} signatures; co-sign it before publishing: \
-                 canary-sign sign {} --key KEY",
-                l.doc().sequence,
-                l.signers().len(),
-                l.path.display()
-            ));
-        }
+    if let Some(why) = latest
+        .as_ref()
+        .map(|l| folder.policy().map(|p| l.not_accepted(p.threshold())))
+        .transpose()?
+        .flatten()
+    {
+        note(&why);
     }
     let next_due = now
         .checked_add(config.cadence()?)
