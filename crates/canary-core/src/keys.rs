@@ -61,6 +61,13 @@ pub enum KeyError {
     /// A public key file whose line is empty.
     #[error("the public key file is empty; expected one line \"ed25519:<base64> [comment]\"")]
     EmptyFile,
+    /// A public key file with more than its one line (a second key would be
+    /// silently ignored).
+    #[error(
+        "the public key file has more than one line; expected one line \"ed25519:<base64> \
+         [comment]\" (one key per file)"
+    )]
+    ExtraLines,
 }
 
 impl PublicKey {
@@ -86,9 +93,14 @@ impl PublicKey {
     /// Parses one line of a `*.pub` file: `ed25519:<base64> [comment]`.
     /// Returns the key and the comment (empty when absent).
     pub fn from_pub_file(text: &str) -> Result<(Self, String), KeyError> {
-        let line = text.lines().next().unwrap_or("").trim_end();
+        let mut lines = text.lines();
+        let line = lines.next().unwrap_or("").trim_end();
         if line.is_empty() {
             return Err(KeyError::EmptyFile);
+        }
+        // One line (DESIGN §4); blank lines after it are harmless.
+        if lines.any(|l| !l.trim().is_empty()) {
+            return Err(KeyError::ExtraLines);
         }
         let (key, comment) = line.split_once(' ').unwrap_or((line, ""));
         Ok((key.parse()?, comment.trim().to_owned()))
@@ -276,6 +288,20 @@ mod tests {
         let (_, c) = PublicKey::from_pub_file(&k.public_key().to_string()).expect("parses");
         assert_eq!(c, "");
         assert_eq!(PublicKey::from_pub_file("\n"), Err(KeyError::EmptyFile));
+        // One line: a second key (or anything) after it is refused, blank
+        // lines are not.
+        let other = key(4).public_key().to_string();
+        assert_eq!(
+            PublicKey::from_pub_file(&format!("{}\n{other}\n", k.public_key())),
+            Err(KeyError::ExtraLines)
+        );
+        assert_eq!(
+            PublicKey::from_pub_file(&format!("{} a\ngarbage", k.public_key())),
+            Err(KeyError::ExtraLines)
+        );
+        let (p, _) = PublicKey::from_pub_file(&format!("{} a\r\n\n  \n", k.public_key()))
+            .expect("blank lines after the key");
+        assert_eq!(&p, k.public_key());
     }
 
     #[test]
