@@ -339,7 +339,7 @@ impl Drop for Handover<'_> {
     fn drop(&mut self) {
         let (lock, ready) = &**self.shared;
         let result = self.result.take().unwrap_or_else(|| {
-            Fetched::Failed(ReadError::Local(
+            Fetched::Failed(ReadError::Client(
                 "a history fetching thread failed".to_owned(),
             ))
         });

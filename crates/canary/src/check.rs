@@ -43,14 +43,9 @@ pub fn verify_source(
     let mut outcome = Outcome::new(source);
     let bytes = match location.read_latest(fetcher, STATEMENT_CAP) {
         Ok(b) => b,
-        Err(ReadError::Local(m)) if !matches!(location, Location::Remote { .. }) => {
-            outcome.reasons.push(Finding::Unreachable {
-                kind: canary_core::Unreachable::Unreadable,
-                message: m,
-            });
-            return Ok(outcome);
-        }
-        Err(ReadError::Local(m)) => return Err(Error::usage(m)),
+        // No HTTP client (a CA file that cannot be read, say): the
+        // command line is at fault.
+        Err(ReadError::Client(m)) => return Err(Error::usage(m)),
         Err(e) => {
             outcome.reasons.push(unreachable(&e));
             return Ok(outcome);

@@ -60,14 +60,32 @@ pub fn unreachable(e: &ReadError) -> Finding {
             Unreachable::NotFound
         }
         ReadError::Fetch(FetchError::Status { .. }) => Unreachable::HttpStatus,
-        ReadError::Fetch(FetchError::TooLarge { .. }) => Unreachable::TooLarge,
+        ReadError::Fetch(FetchError::TooLarge { .. }) | ReadError::TooLarge(_) => {
+            Unreachable::TooLarge
+        }
         ReadError::Fetch(FetchError::Timeout { .. }) => Unreachable::Timeout,
         ReadError::Fetch(FetchError::Refused { .. }) => Unreachable::InsecureUrl,
         ReadError::Fetch(FetchError::Transport { .. } | FetchError::Client(_))
-        | ReadError::Local(_) => Unreachable::FetchFailed,
+        | ReadError::Client(_) => Unreachable::FetchFailed,
+        ReadError::Local(_) => Unreachable::Unreadable,
     };
     Finding::Unreachable {
         kind,
         message: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unreachable;
+    use crate::source::ReadError;
+
+    #[test]
+    fn a_read_failure_has_one_reason_code_wherever_the_document_was() {
+        let code = |e: ReadError| unreachable(&e).code();
+        assert_eq!(code(ReadError::Absent("x".into())), "not-found");
+        assert_eq!(code(ReadError::Local("x".into())), "unreadable");
+        assert_eq!(code(ReadError::TooLarge("x".into())), "too-large");
+        assert_eq!(code(ReadError::Client("x".into())), "fetch-failed");
     }
 }

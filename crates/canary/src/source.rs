@@ -107,9 +107,15 @@ pub enum ReadError {
     /// Could not be fetched.
     #[error(transparent)]
     Fetch(FetchError),
-    /// A local file that cannot be read, or a client that cannot be built.
+    /// A local file that cannot be read.
     #[error("{0}")]
     Local(String),
+    /// A local file larger than the cap for its kind of document.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The HTTP client could not be built, or a fetching thread failed.
+    #[error("{0}")]
+    Client(String),
 }
 
 impl Location {
@@ -249,7 +255,7 @@ pub fn fetched(result: Result<Vec<u8>, FetchError>) -> Result<Vec<u8>, ReadError
     match result {
         Ok(body) => Ok(body),
         Err(FetchError::NotFound { url, .. }) => Err(ReadError::Absent(url)),
-        Err(FetchError::Client(e)) => Err(ReadError::Local(e)),
+        Err(FetchError::Client(e)) => Err(ReadError::Client(e)),
         Err(e) => Err(ReadError::Fetch(e)),
     }
 }
@@ -275,7 +281,7 @@ fn read_file(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
         .read_to_end(&mut bytes)
         .map_err(|e| ReadError::Local(format!("cannot read {}: {e}", path.display())))?;
     if bytes.len() as u64 > cap {
-        return Err(ReadError::Local(format!(
+        return Err(ReadError::TooLarge(format!(
             "{} is larger than {cap} bytes",
             path.display()
         )));

@@ -672,3 +672,18 @@ fn an_issuer_folders_newest_file_holds_its_sequence() {
     .code(INVALID)
     .reason("broken-chain");
 }
+
+#[test]
+fn a_local_statement_over_the_cap_is_too_large_as_a_fetched_one_is() {
+    // DESIGN §6-§7: too large is unreachable (4), with the same reason code
+    // whether the statement was fetched or read from a file.
+    let mut big = Doc::new(statement(1)).envelope;
+    big.resize(256 * 1024 + 1, b' ');
+    let out = check(&big, fresh_at(1), &[]);
+    out.code(UNREACHABLE).reason("too-large");
+    // At the cap exactly it is read (and judged on its content).
+    let mut at_cap = Doc::new(statement(1)).envelope;
+    at_cap.resize(256 * 1024, b' ');
+    let out = check(&at_cap, fresh_at(1), &[]);
+    assert_ne!(out.one()["reasons"][0]["code"], "too-large");
+}

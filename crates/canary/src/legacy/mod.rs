@@ -220,7 +220,7 @@ pub fn verify(
         match series::newest(&outcome.source, start.as_ref(), year, fetcher, &locate) {
             Ok((issue, arg, bytes)) => (bytes, arg, Some(issue)),
             Err(e) => {
-                outcome.reasons.push(read_failure(&e));
+                outcome.reasons.push(unreachable(&e));
                 return Ok(outcome);
             }
         }
@@ -228,7 +228,7 @@ pub fn verify(
         match location.read_latest(fetcher, TEXT_CAP) {
             Ok(b) => (b, location.latest_name(), None),
             Err(e) => {
-                outcome.reasons.push(read_failure(&e));
+                outcome.reasons.push(unreachable(&e));
                 return Ok(outcome);
             }
         }
@@ -239,9 +239,9 @@ pub fn verify(
         match sibling(location, &loc)?.read_latest(fetcher, SIGNATURE_CAP) {
             Ok(b) => sigs.push(Ok(b)),
             Err(ReadError::Absent(_)) => sigs.push(Err(format!("{loc} does not exist"))),
-            Err(ReadError::Local(m)) if m.contains("larger than") => sigs.push(Err(m)),
+            Err(ReadError::TooLarge(m)) => sigs.push(Err(m)),
             Err(e) => {
-                outcome.reasons.push(read_failure(&e));
+                outcome.reasons.push(unreachable(&e));
                 return Ok(outcome);
             }
         }
@@ -351,16 +351,6 @@ pub fn verify(
         issue: issue.map(|_| text_name),
     });
     Ok(outcome)
-}
-
-fn read_failure(e: &ReadError) -> Finding {
-    match e {
-        ReadError::Local(m) => Finding::Unreachable {
-            kind: canary_core::Unreachable::Unreadable,
-            message: m.clone(),
-        },
-        e => unreachable(e),
-    }
 }
 
 /// signify and minisign: the distinct pinned keys with a valid signature.
