@@ -22,11 +22,13 @@ impl Source {
     /// Resolves an argument: an existing path is local; `http(s)://...` is a
     /// URL; a bare domain means `https://<domain>/.well-known/canary.json`.
     pub fn parse(arg: &str) -> Result<Self, String> {
-        if arg.starts_with("https://") || arg.starts_with("http://") {
-            let url = Url::parse(arg).map_err(|e| format!("{arg}: not a valid URL: {e}"))?;
-            return Ok(Source::Url(url));
-        }
         if let Some((scheme, _)) = arg.split_once("://") {
+            // Schemes are case-insensitive (RFC 3986); the URL keeps them
+            // in lowercase.
+            if scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http") {
+                let url = Url::parse(arg).map_err(|e| format!("{arg}: not a valid URL: {e}"))?;
+                return Ok(Source::Url(url));
+            }
             return Err(format!(
                 "{arg}: the scheme {scheme}: is not supported; use https://"
             ));
@@ -304,4 +306,25 @@ fn latest_numbered(dir: &Path) -> Result<Option<PathBuf>, String> {
         }
     }
     Ok(best.map(|(_, p)| p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Source;
+
+    #[test]
+    fn url_schemes_are_case_insensitive() {
+        for (arg, scheme) in [
+            ("HTTPS://example.org/c.json", "https"),
+            ("Https://example.org/c.json", "https"),
+            ("HTTP://127.0.0.1:8080/c.json", "http"),
+        ] {
+            match Source::parse(arg) {
+                Ok(Source::Url(url)) => assert_eq!(url.scheme(), scheme, "{arg}"),
+                other => panic!("{arg}: {other:?}"),
+            }
+        }
+        let refused = Source::parse("ftp://example.org/c.json").expect_err("ftp");
+        assert!(refused.contains("is not supported"), "{refused}");
+    }
 }
