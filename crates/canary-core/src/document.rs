@@ -317,13 +317,20 @@ impl Statement {
 }
 
 fn check_issuer(issuer: &str, errors: &mut Vec<FieldError>) {
+    if let Some(problem) = issuer_problem(issuer) {
+        errors.push(FieldError::new("issuer", problem));
+    }
+}
+
+/// What is wrong with an issuer name, if anything: the rule for documents
+/// (DESIGN §3.3) and for the trust policies that name them (§4).
+pub(crate) fn issuer_problem(issuer: &str) -> Option<&'static str> {
     if issuer.is_empty() {
-        errors.push(FieldError::new("issuer", "must not be empty"));
+        Some("must not be empty")
     } else if issuer.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        errors.push(FieldError::new(
-            "issuer",
-            "must not contain whitespace or control characters",
-        ));
+        Some("must not contain whitespace or control characters")
+    } else {
+        None
     }
 }
 

@@ -68,6 +68,10 @@ pub enum PolicyError {
     /// `issuer` is empty.
     #[error("trust policy: issuer must not be empty")]
     EmptyIssuer,
+    /// `issuer` holds whitespace or a control character: no valid document
+    /// can name it.
+    #[error("trust policy: issuer {0:?} {1}, as in every document that names it")]
+    Issuer(String, &'static str),
     /// `version` is 0.
     #[error("trust policy: version must be at least 1")]
     Version,
@@ -132,6 +136,9 @@ impl TrustPolicy {
         let issuer = issuer.into();
         if issuer.is_empty() {
             return Err(PolicyError::EmptyIssuer);
+        }
+        if let Some(problem) = crate::document::issuer_problem(&issuer) {
+            return Err(PolicyError::Issuer(issuer, problem));
         }
         if version == 0 {
             return Err(PolicyError::Version);
@@ -377,6 +384,30 @@ mod tests {
         assert_eq!(p.panic_keys().len(), 1);
         assert_eq!(p.max_age(), Some(TimeDelta::days(120)));
         assert_eq!(TrustPolicy::from_toml(&p.to_toml()), Ok(p));
+    }
+
+    #[test]
+    fn an_issuer_no_document_could_name_is_refused() {
+        for issuer in ["test example", "example.org\n", "a\tb", "ex\u{85}ample"] {
+            assert!(
+                matches!(
+                    TrustPolicy::new(issuer, 1, 1, [pk(1)], []),
+                    Err(PolicyError::Issuer(..))
+                ),
+                "{issuer:?}"
+            );
+        }
+        assert_eq!(
+            TrustPolicy::new("", 1, 1, [pk(1)], []),
+            Err(PolicyError::EmptyIssuer)
+        );
+        let text = format!(
+            "issuer = \"test example\"\nthreshold = 1\nkeys = [\"{}\"]\n",
+            pk(1)
+        );
+        let refused = TrustPolicy::from_toml(&text).expect_err("refused");
+        assert!(refused.to_string().contains("whitespace"), "{refused}");
+        assert!(TrustPolicy::new("example.org", 1, 1, [pk(1)], []).is_ok());
     }
 
     #[test]
