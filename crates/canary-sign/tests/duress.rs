@@ -134,6 +134,20 @@ fn a_panic_signed_statement_is_published_tripped_everywhere() {
     drafted.code(OK).stderr_has(&warning);
     let draft: serde_json::Value = serde_json::from_str(&drafted.stdout).expect("a JSON draft");
     assert_eq!(draft["sequence"], 3, "{draft}");
+    // lint names the panic signature for what it is.
+    s.run(&[
+        "lint",
+        "org/statements/000002.json",
+        "--dir",
+        "org",
+        "--at",
+        T3,
+    ])
+    .code(REFUSED)
+    .stdout_has(&format!(
+        "signatures[0]: is by the panic key {}: readers see this canary as TRIPPED",
+        id.short()
+    ));
 
     // Once the panic key is rotated out, readers no longer count its
     // signature on the latest statement: a bad signature to them, so

@@ -87,6 +87,19 @@ fn lint_envelope<T: Signable>(
                     &format!("signatures[{i}]"),
                     format!("does not verify under key {}", sig.keyid.short()),
                 )),
+                None if policy
+                    .panic_keys()
+                    .get(&sig.keyid)
+                    .is_some_and(|k| k.verify_strict(&pae, &sig.sig)) =>
+                {
+                    problems.push(problem(
+                        &format!("signatures[{i}]"),
+                        format!(
+                            "is by the panic key {}: readers see this canary as TRIPPED",
+                            sig.keyid.short()
+                        ),
+                    ));
+                }
                 None => problems.push(problem(
                     &format!("signatures[{i}]"),
                     format!("key id {} may not sign this document", sig.keyid.short()),
