@@ -119,7 +119,8 @@ pub struct PolicyArgs {
 /// How documents are fetched.
 #[derive(Debug, Clone, clap::Args)]
 pub struct FetchArgs {
-    /// Whole-request timeout for each fetch (e.g. 30s, or seconds).
+    /// Whole-request timeout for each fetch (e.g. 30s, or seconds); also the
+    /// most a named pipe or device given as a source may take.
     #[arg(long, value_name = "DURATION", value_parser = timeout)]
     pub timeout: Option<Duration>,
     /// Fetch through a proxy, e.g. socks5h://127.0.0.1:9050 for Tor.

@@ -192,7 +192,7 @@ impl Fetcher {
         }
     }
 
-    fn total_timeout(&self) -> Duration {
+    pub(crate) fn total_timeout(&self) -> Duration {
         self.options.timeout.unwrap_or(Duration::from_secs(30))
     }
 

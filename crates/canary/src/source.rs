@@ -1,6 +1,7 @@
 //! Where a canary comes from (DESIGN §5 step 2), and where its archive is.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use reqwest::Url;
 
@@ -216,7 +217,7 @@ impl Location {
     /// Reads the latest statement.
     pub fn read_latest(&self, fetcher: &mut Fetcher, cap: u64) -> Result<Vec<u8>, ReadError> {
         match self {
-            Location::Local { latest, .. } => read_file(latest, cap),
+            Location::Local { latest, .. } => read_named_file(latest, cap, fetcher.total_timeout()),
             Location::Remote { latest, .. } => fetch(fetcher, latest, cap),
         }
     }
@@ -260,6 +261,29 @@ pub fn fetched(result: Result<Vec<u8>, FetchError>) -> Result<Vec<u8>, ReadError
         Err(FetchError::Client(e)) => Err(ReadError::Client(e)),
         Err(e) => Err(ReadError::Fetch(e)),
     }
+}
+
+/// [`read_file`] for the file a user named, which may be a named pipe or a
+/// device rather than a regular file: that one is read by a thread given
+/// `timeout` (the fetch timeout), so a pipe no one writes to cannot hang the
+/// run.
+fn read_named_file(path: &Path, cap: u64, timeout: Duration) -> Result<Vec<u8>, ReadError> {
+    let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir());
+    if !special {
+        return read_file(path, cap);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let owned = path.to_path_buf();
+    std::thread::spawn(move || {
+        let _ = tx.send(read_file(&owned, cap));
+    });
+    rx.recv_timeout(timeout).unwrap_or_else(|_| {
+        Err(ReadError::Local(format!(
+            "{} gave no complete document within {} s (a pipe or device that is not written to?)",
+            path.display(),
+            timeout.as_secs()
+        )))
+    })
 }
 
 fn read_file(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {

@@ -687,3 +687,36 @@ fn a_local_statement_over_the_cap_is_too_large_as_a_fetched_one_is() {
     let out = check(&at_cap, fresh_at(1), &[]);
     assert_ne!(out.one()["reasons"][0]["code"], "too-large");
 }
+
+#[test]
+#[cfg(unix)]
+fn a_named_pipe_no_one_writes_to_does_not_hang_the_run() {
+    let s = Scratch::new();
+    let fifo = s.path("canary.json");
+    let fifo = fifo.to_str().expect("UTF-8 path");
+    let made = std::process::Command::new("mkfifo")
+        .arg(fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let started = std::time::Instant::now();
+    let out = verify([
+        fifo,
+        "--trust",
+        &s.trust(),
+        "--no-state",
+        "--timeout",
+        "1",
+        "--format",
+        "json",
+    ])
+    .run();
+    out.code(UNREACHABLE).reason("unreadable");
+    assert!(
+        out.stdout.contains("gave no complete document within 1 s"),
+        "{}",
+        out.stdout
+    );
+    // Stopped at its timeout, not waited for.
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
