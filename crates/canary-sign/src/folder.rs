@@ -100,6 +100,9 @@ impl<T> Stored<T> {
     }
 }
 
+/// What a panic key's signature on a statement means to its readers.
+pub const PANIC_SIGNED: &str = "readers see this canary as TRIPPED";
+
 impl Stored<Statement> {
     /// Why readers do not take this statement as a valid canary, if they do
     /// not, and what to do: it waits for co-signatures, or a panic key
@@ -107,15 +110,16 @@ impl Stored<Statement> {
     pub fn not_accepted(&self, threshold: usize) -> Option<String> {
         let n = self.doc().sequence;
         let panic = self.verified.panic_signers();
-        if self.signers().len() >= threshold {
-            None
-        } else if self.signers().is_empty() && !panic.is_empty() {
+        // A panic key's signature trips the canary whatever else signed it
+        // (DESIGN §5 step 10).
+        if !panic.is_empty() {
             let ids: Vec<String> = panic.iter().map(KeyId::short).collect();
             Some(format!(
-                "warning: statement {n} is signed by a panic key alone ({}): readers see this \
-                 canary as TRIPPED",
+                "warning: statement {n} is signed by a panic key ({}): {PANIC_SIGNED}",
                 ids.join(", ")
             ))
+        } else if self.signers().len() >= threshold {
+            None
         } else {
             Some(format!(
                 "warning: statement {n} has {} of {threshold} signatures, so readers do not \

@@ -123,7 +123,7 @@ fn a_panic_signed_statement_is_published_tripped_everywhere() {
     // enough signatures, and `new` drafts the next one; both say that
     // readers see the canary as tripped.
     let warning = format!(
-        "statement 2 is signed by a panic key alone ({}): readers see this canary as TRIPPED",
+        "statement 2 is signed by a panic key ({}): readers see this canary as TRIPPED",
         id.short()
     );
     s.run(&["due", "--dir", "org", "--at", T3])
@@ -169,4 +169,60 @@ fn a_panic_signed_statement_is_published_tripped_everywhere() {
         .code(REFUSED)
         .stderr_has("does not verify");
     assert!(!s.root().join("site2/status.json").exists());
+}
+
+#[test]
+fn a_panic_signature_beside_enough_others_still_trips() {
+    let s = Scratch::new();
+    let alice = s.keygen("alice", None);
+    let duress = s.keygen("duress", None);
+    s.init_org(&["keys/alice.pub"], 1);
+    let key = alice.args();
+    s.run(&argv(
+        &[
+            "rotate",
+            "--dir",
+            "org",
+            "--at",
+            T1,
+            "--add-panic",
+            "keys/duress.pub",
+        ],
+        &key,
+    ))
+    .code(OK);
+    s.draft(T2, "d1.json");
+    s.run(&argv(
+        &["sign", "d1.json", "--dir", "org", "--at", T2],
+        &key,
+    ))
+    .code(OK);
+    // Statement 2: the threshold by alice, and the panic key too.
+    s.draft(T3, "d2.json");
+    s.run(&argv(
+        &["sign", "d2.json", "--dir", "org", "--at", T3],
+        &key,
+    ))
+    .code(OK);
+    s.run(&argv(
+        &[
+            "sign",
+            "org/statements/000002.json",
+            "--dir",
+            "org",
+            "--at",
+            T3,
+        ],
+        &duress.args(),
+    ))
+    .code(OK)
+    .stdout_has("with a PANIC key");
+    // Readers see it tripped, so `due` does not count it as current.
+    s.run(&["due", "--dir", "org", "--at", T4])
+        .code(OK)
+        .stderr_has(&format!(
+            "statement 2 is signed by a panic key ({}): readers see this canary as TRIPPED",
+            duress.public.id().short()
+        ))
+        .stdout_has("statement 1 is current");
 }

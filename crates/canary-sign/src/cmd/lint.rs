@@ -87,16 +87,19 @@ fn lint_envelope<T: Signable>(
                     &format!("signatures[{i}]"),
                     format!("does not verify under key {}", sig.keyid.short()),
                 )),
-                None if policy
-                    .panic_keys()
-                    .get(&sig.keyid)
-                    .is_some_and(|k| k.verify_strict(&pae, &sig.sig)) =>
+                // Only a statement trips on a panic key (DESIGN §5 step 10).
+                None if T::PAYLOAD_TYPE == canary_core::PayloadType::Statement
+                    && policy
+                        .panic_keys()
+                        .get(&sig.keyid)
+                        .is_some_and(|k| k.verify_strict(&pae, &sig.sig)) =>
                 {
                     problems.push(problem(
                         &format!("signatures[{i}]"),
                         format!(
-                            "is by the panic key {}: readers see this canary as TRIPPED",
-                            sig.keyid.short()
+                            "is by the panic key {}: {}",
+                            sig.keyid.short(),
+                            crate::folder::PANIC_SIGNED
                         ),
                     ));
                 }
