@@ -67,16 +67,18 @@ fn staged_in(dir: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
 }
 
 /// Where the files of a published site are written before they are renamed
-/// into it: a private folder (`.canary-sign-*`, mode 0700) beside the site,
-/// so that a run killed half-way (SIGKILL, power loss) leaves its temporary
-/// files outside what a web server serves (DESIGN §9). Removed when
-/// dropped. Where no such folder can be made (the parent is not writable,
-/// or the site is a file system's root) or a rename from it crosses file
-/// systems, a file is staged in its own folder instead, as
-/// [`write_atomic_public`] does, and the next publish removes what a killed
-/// run left there.
+/// into it: a private folder (`.canary-sign-<site name>-*`, mode 0700)
+/// beside the site, so that a run killed half-way (SIGKILL, power loss)
+/// leaves its temporary files outside what a web server serves (DESIGN §9).
+/// Removed when dropped; what a killed run left beside the same site is
+/// removed by the next one. A file gets the group the site's folder would
+/// give it (a setgid folder's). Where no such folder can be made (the parent
+/// is not writable, the site is a file system's root or on another file
+/// system than its parent), files are staged in their own folder instead,
+/// as [`write_atomic_public`] does, and [`Staging::fallback`] says why.
 pub struct Staging {
     dir: Option<tempfile::TempDir>,
+    fallback: Option<String>,
 }
 
 impl Staging {
@@ -84,20 +86,61 @@ impl Staging {
     pub fn beside(site: &Path) -> Result<Self> {
         std::fs::create_dir_all(site)
             .with_context(|| format!("cannot create folder {}", site.display()))?;
-        let dir = std::fs::canonicalize(site)
-            .ok()
-            .and_then(|site| site.parent().map(Path::to_path_buf))
-            .and_then(|parent| {
-                let mut builder = tempfile::Builder::new();
-                builder.prefix(".canary-sign-");
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::PermissionsExt as _;
-                    builder.permissions(std::fs::Permissions::from_mode(0o700));
-                }
-                builder.tempdir_in(parent).ok()
-            });
-        Ok(Self { dir })
+        let canonical = std::fs::canonicalize(site)
+            .with_context(|| format!("cannot resolve {}", site.display()))?;
+        let (Some(parent), Some(name)) = (canonical.parent(), canonical.file_name()) else {
+            return Ok(Self::inside(format!(
+                "{} has no parent folder to stage files in",
+                site.display()
+            )));
+        };
+        let prefix = format!(".canary-sign-{}-", name.to_string_lossy());
+        remove_stale_stages(parent, &prefix)?;
+        let dir = match tempfile::Builder::new()
+            .prefix(&prefix)
+            .rand_bytes(STAGE_RANDOM)
+            .tempdir_in(parent)
+        {
+            Ok(dir) => dir,
+            Err(e) => {
+                return Ok(Self::inside(format!(
+                    "cannot make a staging folder in {}: {e}",
+                    parent.display()
+                )));
+            }
+        };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+            // Private, and without a setgid bit inherited from the parent:
+            // files made in it get the user's group, as in the site.
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("cannot set the mode of {}", dir.path().display()))?;
+            let device = |p: &Path| std::fs::metadata(p).map(|m| m.dev()).ok();
+            if device(dir.path()) != device(&canonical) {
+                return Ok(Self::inside(format!(
+                    "{} is on another file system than {}",
+                    site.display(),
+                    parent.display()
+                )));
+            }
+        }
+        Ok(Self {
+            dir: Some(dir),
+            fallback: None,
+        })
+    }
+
+    fn inside(why: String) -> Self {
+        Self {
+            dir: None,
+            fallback: Some(why),
+        }
+    }
+
+    /// Why files are staged inside the site, if they are.
+    pub fn fallback(&self) -> Option<&str> {
+        self.fallback.as_deref()
     }
 
     /// [`write_atomic_public`] through the staging folder.
@@ -109,16 +152,17 @@ impl Staging {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create folder {}", dir.display()))?;
         let tmp = staged_in(stage.path(), bytes)?;
+        if !take_folder_group(&tmp, dir) {
+            // Not a group this user may give (the folder's setgid would):
+            // made in the folder itself, it gets it.
+            return write_atomic_public(path, bytes);
+        }
         let mode = own_mode_of(path).unwrap_or(0o644);
         set_mode(&tmp, mode)?;
-        match tmp.persist(path) {
-            Ok(_) => sync_parent(path),
-            Err(e) if e.error.kind() == std::io::ErrorKind::CrossesDevices => {
-                write_atomic_public(path, bytes)
-            }
-            Err(e) => Err(anyhow::Error::new(e.error))
-                .with_context(|| format!("cannot write {}", path.display())),
-        }
+        tmp.persist(path)
+            .map_err(|e| anyhow::Error::new(e.error))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        sync_parent(path)
     }
 
     /// The staging folder, if one could be made beside the site.
@@ -126,6 +170,56 @@ impl Staging {
     fn path(&self) -> Option<&Path> {
         self.dir.as_ref().map(tempfile::TempDir::path)
     }
+}
+
+/// Random characters in a staging folder's name, after its prefix.
+const STAGE_RANDOM: usize = 6;
+
+/// Removes the staging folders (`prefix` and [`STAGE_RANDOM`] letters or
+/// digits) in `parent` that a killed publish of the same site left, never
+/// following a symbolic link; not those of a site whose name extends this
+/// one's.
+fn remove_stale_stages(parent: &Path, prefix: &str) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let ours = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .is_some_and(|rest| {
+                rest.len() == STAGE_RANDOM && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+            });
+        let stale = ours && entry.file_type().is_ok_and(|t| t.is_dir());
+        if stale {
+            std::fs::remove_dir_all(entry.path()).with_context(|| {
+                format!("cannot remove the leftover {}", entry.path().display())
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Gives a staged file the group a file made in `folder` would get: the
+/// folder's own when it is setgid. False when this user may not.
+#[cfg(unix)]
+fn take_folder_group(tmp: &tempfile::NamedTempFile, folder: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    const SETGID: u32 = 0o2000;
+    match std::fs::metadata(folder) {
+        Ok(m) if m.mode() & SETGID != 0 => {
+            let has = tmp.as_file().metadata().map(|t| t.gid()).ok();
+            has == Some(m.gid())
+                || std::os::unix::fs::fchown(tmp.as_file(), None, Some(m.gid())).is_ok()
+        }
+        _ => true,
+    }
+}
+
+#[cfg(not(unix))]
+fn take_folder_group(_tmp: &tempfile::NamedTempFile, _folder: &Path) -> bool {
+    true
 }
 
 fn parent(path: &Path) -> &Path {
@@ -288,6 +382,7 @@ pub fn lock_folder(dir: &Path) -> Result<std::fs::File> {
 #[cfg(test)]
 mod tests {
     use super::Staging;
+    use std::path::Path;
 
     #[test]
     fn a_site_is_staged_beside_itself_and_the_staging_folder_goes_after() {
@@ -295,8 +390,10 @@ mod tests {
         let site = root.path().join("www").join("site");
         let staging = Staging::beside(&site).expect("staging");
         let stage = staging.path().expect("a staging folder").to_path_buf();
+        assert!(staging.fallback().is_none());
         // Beside the site, not in it.
-        assert_eq!(stage.parent(), Some(root.path().join("www").as_path()));
+        let www = std::fs::canonicalize(root.path().join("www")).expect("canonical");
+        assert_eq!(stage.parent(), Some(www.as_path()));
         assert!(!stage.starts_with(&site));
         #[cfg(unix)]
         {
@@ -341,6 +438,70 @@ mod tests {
         assert_eq!(std::fs::read_dir(&stage).expect("stage").count(), 0);
         drop(staging);
         assert!(!stage.exists(), "the staging folder outlives the publish");
+    }
+
+    #[test]
+    fn what_a_killed_publish_left_beside_the_same_site_goes_first() {
+        let root = tempfile::tempdir().expect("temporary folder");
+        let left = root.path().join(".canary-sign-site-Ab12Cd");
+        std::fs::create_dir(&left).expect("leftover");
+        std::fs::write(left.join(".canary-sign-x1y2z3"), b"half").expect("leftover file");
+        // Another site's ("site-b"), and a file of that name: kept.
+        let other = root.path().join(".canary-sign-site-b-Ab12Cd");
+        std::fs::create_dir(&other).expect("other site's");
+        let file = root.path().join(".canary-sign-site-Zz99Yy");
+        std::fs::write(&file, b"not a folder").expect("file");
+        let staging = Staging::beside(&root.path().join("site")).expect("staging");
+        assert!(!left.exists(), "the leftover stays");
+        assert!(other.exists() && file.exists());
+        assert!(staging.path().is_some_and(Path::exists));
+    }
+
+    #[test]
+    fn a_file_system_root_is_staged_in_the_site() {
+        let staging = Staging::beside(Path::new("/")).expect("staging");
+        assert!(staging.path().is_none());
+        assert!(
+            staging
+                .fallback()
+                .is_some_and(|w| w.contains("no parent folder")),
+            "{:?}",
+            staging.fallback()
+        );
+    }
+
+    /// A setgid site folder gives its group to files made in it: staged
+    /// files get it too. (Giving a file another group needs root, as CI
+    /// runs; elsewhere there is nothing to check.)
+    #[test]
+    #[cfg(unix)]
+    fn files_get_the_group_of_a_setgid_site_folder() {
+        use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+        let root = tempfile::tempdir().expect("temporary folder");
+        let site = root.path().join("site");
+        std::fs::create_dir(&site).expect("site");
+        let group = 4242;
+        if std::os::unix::fs::chown(&site, None, Some(group)).is_err() {
+            return;
+        }
+        std::fs::set_permissions(&site, std::fs::Permissions::from_mode(0o2755)).expect("setgid");
+        let staging = Staging::beside(&site).expect("staging");
+        assert!(staging.path().is_some());
+        let file = site.join("index.html");
+        staging
+            .write_atomic_public(&file, b"page")
+            .expect("written");
+        assert_eq!(std::fs::metadata(&file).expect("file").gid(), group);
+        // Not setgid: the user's group, as before.
+        let plain = root.path().join("plain");
+        std::fs::create_dir(&plain).expect("plain");
+        let staging = Staging::beside(&plain).expect("staging");
+        let file = plain.join("index.html");
+        staging
+            .write_atomic_public(&file, b"page")
+            .expect("written");
+        let own = std::fs::metadata(root.path()).expect("root").gid();
+        assert_eq!(std::fs::metadata(&file).expect("file").gid(), own);
     }
 
     #[test]

@@ -518,6 +518,12 @@ pub fn run(args: &Args) -> Result<u8> {
     let published = check_existing(&args.out, &files, &s, latest.verified.digest(), &policy)?;
     check_output_folders(&args.out, files.iter().map(|f| Path::new(&f.rel)))?;
     let staging = crate::fsutil::Staging::beside(&args.out)?;
+    if let Some(why) = staging.fallback() {
+        note(&format!(
+            "note: {why}: temporary files are made inside the site, and a run killed half-way \
+             can leave some there until the next publish"
+        ));
+    }
     for file in write_order(published, &files, chain, &latest.bytes) {
         staging.write_atomic_public(&args.out.join(&file.rel), &file.bytes)?;
     }
