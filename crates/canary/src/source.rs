@@ -19,17 +19,24 @@ pub enum Source {
     Url(Url),
 }
 
+/// True for an argument written as an `https://` or `http://` URL, in any
+/// case (schemes are case-insensitive, RFC 3986; the parsed URL has them in
+/// lowercase).
+pub fn is_web_url(arg: &str) -> bool {
+    arg.split_once("://").is_some_and(|(scheme, _)| {
+        scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")
+    })
+}
+
 impl Source {
     /// Resolves an argument: an existing path is local; `http(s)://...` is a
     /// URL; a bare domain means `https://<domain>/.well-known/canary.json`.
     pub fn parse(arg: &str) -> Result<Self, String> {
+        if is_web_url(arg) {
+            let url = Url::parse(arg).map_err(|e| format!("{arg}: not a valid URL: {e}"))?;
+            return Ok(Source::Url(url));
+        }
         if let Some((scheme, _)) = arg.split_once("://") {
-            // Schemes are case-insensitive (RFC 3986); the URL keeps them
-            // in lowercase.
-            if scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http") {
-                let url = Url::parse(arg).map_err(|e| format!("{arg}: not a valid URL: {e}"))?;
-                return Ok(Source::Url(url));
-            }
             return Err(format!(
                 "{arg}: the scheme {scheme}: is not supported; use https://"
             ));
@@ -350,5 +357,21 @@ mod tests {
         }
         let refused = Source::parse("ftp://example.org/c.json").expect_err("ftp");
         assert!(refused.contains("is not supported"), "{refused}");
+        // The one test every command uses (verify, legacy canaries, trust add).
+        for yes in [
+            "https://a.example/",
+            "HtTp://127.0.0.1/",
+            "HTTPS://a.example",
+        ] {
+            assert!(super::is_web_url(yes), "{yes}");
+        }
+        for no in [
+            "ftp://a.example/",
+            "https:/a.example",
+            "a.example",
+            "site/canary.json",
+        ] {
+            assert!(!super::is_web_url(no), "{no}");
+        }
     }
 }

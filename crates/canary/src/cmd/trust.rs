@@ -80,7 +80,7 @@ pub struct AddArgs {
 
 /// Where to read the policy from, and the domain it must be for.
 fn locate(source: &str) -> Result<(Location, Option<String>)> {
-    if source.starts_with("https://") || source.starts_with("http://") {
+    if crate::source::is_web_url(source) {
         let url = Url::parse(source).map_err(|e| format!("{source}: {e}"))?;
         let url = if url.path().ends_with(".toml") {
             url

@@ -87,7 +87,7 @@ fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
 pub fn location_of(arg: &str) -> Result<Location, Error> {
     if series::is_series(arg) {
         series::check_template(arg).map_err(Error::usage)?;
-        if !(arg.starts_with("https://") || arg.starts_with("http://")) {
+        if !crate::source::is_web_url(arg) {
             return Err(Error::usage(format!(
                 "{arg}: a numbered series is walked over https:// only"
             )));
@@ -95,7 +95,7 @@ pub fn location_of(arg: &str) -> Result<Location, Error> {
         // Checked with the first issue's name; walked when verified.
         return location_of(&series::expand(arg, 1, 2000));
     }
-    if arg.starts_with("https://") || arg.starts_with("http://") {
+    if crate::source::is_web_url(arg) {
         let url =
             Url::parse(arg).map_err(|e| Error::usage(format!("{arg}: not a valid URL: {e}")))?;
         if let Some(p) = crate::fetch::scheme_problem(&url) {
