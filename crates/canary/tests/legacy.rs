@@ -995,3 +995,17 @@ fn show_names_a_legacy_trust_file_for_what_it_is() {
         out.stderr
     );
 }
+
+#[test]
+fn an_unusable_ca_file_is_a_usage_error_as_for_a_native_canary() {
+    let s = Scratch::new();
+    let trust = openpgp_trust(&s, &["marek"], 1, false);
+    let missing = s.path("missing.pem");
+    let out = check(
+        &trust,
+        "https://127.0.0.1:9/canary.txt",
+        "2026-01-10T00:00:00Z",
+        &["--ca-cert", missing.to_str().expect("UTF-8 path")],
+    );
+    out.code(USAGE).stderr_has("missing.pem");
+}
