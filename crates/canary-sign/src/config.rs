@@ -211,6 +211,16 @@ fn positive(s: &str) -> Result<TimeDelta> {
     Ok(d)
 }
 
+/// Where readers of `issuer` fetch its canary unless `url` says otherwise.
+pub fn default_url(issuer: &str) -> String {
+    format!("https://{issuer}/.well-known/canary.json")
+}
+
+/// True when `issuer` can be the host of [`default_url`].
+pub fn is_host_name(issuer: &str) -> bool {
+    is_reader_url(&default_url(issuer))
+}
+
 /// The `canary.toml` that `init` writes.
 pub fn template(issuer: &str, name: &str, keys: &[(PublicKey, String)], threshold: u64) -> String {
     let keys_toml = if keys.is_empty() {
@@ -219,7 +229,11 @@ pub fn template(issuer: &str, name: &str, keys: &[(PublicKey, String)], threshol
     } else {
         let mut s = "keys = [\n".to_owned();
         for (k, comment) in keys {
-            let comment = comment.replace(['\n', '\r'], " ");
+            // A TOML comment holds no control character.
+            let comment: String = comment
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
             if comment.is_empty() {
                 s.push_str(&format!("  \"{k}\",\n"));
             } else {
@@ -283,7 +297,7 @@ panic_keys = []
 "#,
         issuer = q(issuer),
         name = q(name),
-        url = q(&format!("https://{issuer}/.well-known/canary.json")),
+        url = q(&default_url(issuer)),
     )
 }
 

@@ -1633,10 +1633,36 @@ fn init_refuses_bad_thresholds_and_overwriting() {
     // No host name for the canary's URL: the issuer is named, not an
     // internal error.
     let out = s.run(&["init", "--issuer", "ex~ample", "--dir", "org"]);
-    out.code(ERROR)
-        .stderr_has("--issuer \"ex~ample\" does not make a valid canary.toml");
+    out.code(ERROR).stderr_has(
+        "--issuer \"ex~ample\" is not a host name: readers would fetch \
+         https://ex~ample/.well-known/canary.json",
+    );
     assert!(!out.stderr.contains("internal"), "{}", out.stderr);
     assert!(!s.exists("org/canary.toml"));
+    // A key comment with control characters still makes a valid file (the
+    // comment in canary.toml without them).
+    let line = s.read_string("keys/alice.pub");
+    s.write(
+        "keys/odd.pub",
+        format!(
+            "{} alice\u{1b}[31m\u{7f}red\n",
+            line.split(' ').next().expect("key")
+        ),
+    );
+    s.run(&[
+        "init",
+        "--issuer",
+        ISSUER,
+        "--dir",
+        "odd",
+        "--key",
+        "keys/odd.pub",
+    ])
+    .code(OK);
+    assert!(
+        s.read_string("odd/canary.toml")
+            .contains("# alice [31m red")
+    );
     s.run(&[
         "init",
         "--issuer",

@@ -50,6 +50,13 @@ pub fn run(args: &Args) -> Result<u8> {
             "--issuer {issuer:?} must be a name such as example.org (no spaces or slashes)"
         ));
     }
+    if !crate::config::is_host_name(issuer) {
+        return Err(fail!(
+            "--issuer {issuer:?} is not a host name: readers would fetch {}; use the domain the \
+             canary is published under, such as example.org",
+            crate::config::default_url(issuer)
+        ));
+    }
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from(issuer));
     let config_path = dir.join("canary.toml");
     if config_path.exists() {
@@ -79,14 +86,8 @@ pub fn run(args: &Args) -> Result<u8> {
         &keys,
         args.threshold,
     );
-    // The template is valid for any usable issuer; what it refuses comes
-    // from the arguments (an issuer that is no host name for its URL).
-    IssuerConfig::parse(&text).map_err(|e| {
-        Failure::error(e.context(format!(
-            "--issuer {issuer:?} does not make a valid canary.toml; use the domain the canary \
-             is published under, such as example.org"
-        )))
-    })?;
+    // The template must always be a valid configuration.
+    IssuerConfig::parse(&text).map_err(|e| Failure::error(e.context("internal: bad template")))?;
     write_new_public(&config_path, text.as_bytes())?;
     say(&format!("created {}", config_path.display()));
     if keys.is_empty() {
