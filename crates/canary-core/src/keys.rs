@@ -64,8 +64,8 @@ pub enum KeyError {
     /// A public key file with more than its one line (a second key would be
     /// silently ignored).
     #[error(
-        "the public key file has more than one line; expected one line \"ed25519:<base64> \
-         [comment]\" (one key per file)"
+        "the public key file has text after its key line; expected one line \
+         \"ed25519:<base64> [comment]\": put each key in its own .pub file"
     )]
     ExtraLines,
 }

@@ -70,7 +70,10 @@ pub enum PolicyError {
     EmptyIssuer,
     /// `issuer` holds whitespace or a control character: no valid document
     /// can name it.
-    #[error("trust policy: issuer {0:?} {1}, as in every document that names it")]
+    #[error(
+        "trust policy: issuer {0:?} {1} (no document could name it); write the issuer as its \
+         statements do, such as example.org"
+    )]
     Issuer(String, &'static str),
     /// `version` is 0.
     #[error("trust policy: version must be at least 1")]

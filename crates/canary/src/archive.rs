@@ -12,7 +12,7 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use reqwest::Url;
 
-use crate::fetch::{Fetcher, SharedFetcher};
+use crate::fetch::{FetchError, Fetcher, SharedFetcher};
 use crate::source::{Location, ReadError, fetched, remote_url};
 
 /// A source's archive, read through the fetcher: what the core walks.
@@ -339,9 +339,10 @@ impl Drop for Handover<'_> {
     fn drop(&mut self) {
         let (lock, ready) = &**self.shared;
         let result = self.result.take().unwrap_or_else(|| {
-            Fetched::Failed(ReadError::Client(
-                "a history fetching thread failed".to_owned(),
-            ))
+            Fetched::Failed(ReadError::Fetch(FetchError::Transport {
+                url: format!("statement {}", self.sequence),
+                message: "its fetching thread failed".to_owned(),
+            }))
         });
         if let Ok(mut ahead) = lock.lock()
             && !ahead.stop

@@ -26,7 +26,8 @@ macro_rules! exit_codes {
     (watch) => {
         concat!(
             "Exit status (the most severe entry wins, 5 > 1 > 2 > 3 > 4 > 6 > 0; an entry\n\
-             that cannot be checked, such as an unreadable trust file, is usage, 2):\n",
+             that cannot be checked, such as an unreadable trust file, is usage, 2;\n\
+             --format prometheus exits 0 whenever the metrics were written):\n",
             exit_codes!(rows)
         )
     };

@@ -123,7 +123,8 @@ pub enum ReadError {
     /// A local file larger than the cap for its kind of document.
     #[error("{0}")]
     TooLarge(String),
-    /// The HTTP client could not be built, or a fetching thread failed.
+    /// The HTTP client could not be built (a bad `--ca-cert` or
+    /// `--proxy`): the reader's own settings are at fault.
     #[error("{0}")]
     Client(String),
 }
@@ -251,9 +252,12 @@ impl Location {
 
 /// `rel` (e.g. `statements/000001.json`) in the remote archive `archive`.
 pub fn remote_url(archive: &Url, rel: &str) -> Result<Url, ReadError> {
-    archive
-        .join(rel)
-        .map_err(|e| ReadError::Local(format!("{archive}{rel}: {e}")))
+    archive.join(rel).map_err(|e| {
+        ReadError::Fetch(FetchError::Refused {
+            url: format!("{archive}{rel}"),
+            reason: e.to_string(),
+        })
+    })
 }
 
 fn fetch(fetcher: &mut Fetcher, url: &Url, cap: u64) -> Result<Vec<u8>, ReadError> {

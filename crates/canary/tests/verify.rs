@@ -681,11 +681,11 @@ fn a_local_statement_over_the_cap_is_too_large_as_a_fetched_one_is() {
     big.resize(256 * 1024 + 1, b' ');
     let out = check(&big, fresh_at(1), &[]);
     out.code(UNREACHABLE).reason("too-large");
-    // At the cap exactly it is read (and judged on its content).
+    // At the cap exactly it is read, and verifies (trailing whitespace
+    // after the envelope is allowed).
     let mut at_cap = Doc::new(statement(1)).envelope;
     at_cap.resize(256 * 1024, b' ');
-    let out = check(&at_cap, fresh_at(1), &[]);
-    assert_ne!(out.one()["reasons"][0]["code"], "too-large");
+    check(&at_cap, fresh_at(1), &[]).code(OK);
 }
 
 #[test]

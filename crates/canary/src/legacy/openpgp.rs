@@ -159,7 +159,7 @@ fn spawn(
                 "{program} is not installed: OpenPGP canaries are checked with gpgv (Debian and Ubuntu: apt install gpgv)"
             )
         } else {
-            anyhow::anyhow!("cannot run {program}: {e}")
+            anyhow::Error::new(e).context(format!("cannot run {program}"))
         }
     })?;
     let status = child.stdout.take().map(|pipe| {
@@ -587,7 +587,10 @@ mod tests {
             for _ in 0..50 {
                 match super::spawn(program, &home, &keyring, &[Path::new("text")], body.clone()) {
                     Ok(run) => return run,
-                    Err(e) if e.to_string().contains("busy") => {
+                    Err(e)
+                        if e.downcast_ref::<std::io::Error>().map(std::io::Error::kind)
+                            == Some(std::io::ErrorKind::ExecutableFileBusy) =>
+                    {
                         std::thread::sleep(std::time::Duration::from_millis(20));
                     }
                     Err(e) => panic!("cannot start the stand-in: {e:#}"),

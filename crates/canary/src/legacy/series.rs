@@ -4,7 +4,7 @@
 
 use canary_core::legacy::{LegacyState, Series, TEXT_CAP};
 
-use crate::fetch::Fetcher;
+use crate::fetch::{FetchError, Fetcher};
 use crate::source::{Location, ReadError};
 
 /// At most this many requests per walk.
@@ -70,12 +70,18 @@ pub fn newest(
      -> Result<Option<(String, Vec<u8>)>, ReadError> {
         probes += 1;
         if probes > MAX_PROBES {
-            return Err(ReadError::Local(format!(
-                "{template}: more than {MAX_PROBES} requests walking the series"
-            )));
+            return Err(ReadError::Fetch(FetchError::Transport {
+                url: template.to_owned(),
+                message: format!("more than {MAX_PROBES} requests walking the series"),
+            }));
         }
         let arg = expand(template, n, year);
-        let location = locate(&arg).map_err(ReadError::Local)?;
+        let location = locate(&arg).map_err(|reason| {
+            ReadError::Fetch(FetchError::Refused {
+                url: arg.clone(),
+                reason,
+            })
+        })?;
         match location.read_latest(fetcher, TEXT_CAP) {
             Ok(b) => Ok(Some((arg, b))),
             Err(ReadError::Absent(_)) => Ok(None),
