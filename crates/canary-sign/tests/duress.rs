@@ -12,13 +12,13 @@ const T2: &str = "2026-01-06T10:00:00Z";
 const T3: &str = "2026-02-01T10:00:00Z";
 const T4: &str = "2026-02-02T10:00:00Z";
 
-#[test]
-fn a_panic_signed_statement_is_published_tripped_everywhere() {
+/// An issuer folder signed by alice (threshold 1) with the panic key
+/// `duress` added by a rotation at T1.
+fn with_panic_key() -> (Scratch, util::Key, util::Key) {
     let s = Scratch::new();
     let alice = s.keygen("alice", None);
     let duress = s.keygen("duress", None);
     s.init_org(&["keys/alice.pub"], 1);
-    let key = alice.args();
     s.run(&argv(
         &[
             "rotate",
@@ -29,9 +29,16 @@ fn a_panic_signed_statement_is_published_tripped_everywhere() {
             "--add-panic",
             "keys/duress.pub",
         ],
-        &key,
+        &alice.args(),
     ))
     .code(OK);
+    (s, alice, duress)
+}
+
+#[test]
+fn a_panic_signed_statement_is_published_tripped_everywhere() {
+    let (s, alice, duress) = with_panic_key();
+    let key = alice.args();
 
     // A healthy canary first.
     s.draft(T2, "d1.json");
@@ -173,24 +180,8 @@ fn a_panic_signed_statement_is_published_tripped_everywhere() {
 
 #[test]
 fn a_panic_signature_beside_enough_others_still_trips() {
-    let s = Scratch::new();
-    let alice = s.keygen("alice", None);
-    let duress = s.keygen("duress", None);
-    s.init_org(&["keys/alice.pub"], 1);
+    let (s, alice, duress) = with_panic_key();
     let key = alice.args();
-    s.run(&argv(
-        &[
-            "rotate",
-            "--dir",
-            "org",
-            "--at",
-            T1,
-            "--add-panic",
-            "keys/duress.pub",
-        ],
-        &key,
-    ))
-    .code(OK);
     s.draft(T2, "d1.json");
     s.run(&argv(
         &["sign", "d1.json", "--dir", "org", "--at", T2],
