@@ -13,7 +13,7 @@ const T3: &str = "2026-02-01T10:00:00Z";
 const T4: &str = "2026-02-02T10:00:00Z";
 
 /// An issuer folder signed by alice (threshold 1) with the panic key
-/// `duress` added by a rotation at T1.
+/// `duress` added by a rotation at T1, and statement 1 signed at T2.
 fn with_panic_key() -> (Scratch, util::Key, util::Key) {
     let s = Scratch::new();
     let alice = s.keygen("alice", None);
@@ -32,6 +32,12 @@ fn with_panic_key() -> (Scratch, util::Key, util::Key) {
         &alice.args(),
     ))
     .code(OK);
+    s.draft(T2, "d1.json");
+    s.run(&argv(
+        &["sign", "d1.json", "--dir", "org", "--at", T2],
+        &alice.args(),
+    ))
+    .code(OK);
     (s, alice, duress)
 }
 
@@ -41,12 +47,6 @@ fn a_panic_signed_statement_is_published_tripped_everywhere() {
     let key = alice.args();
 
     // A healthy canary first.
-    s.draft(T2, "d1.json");
-    s.run(&argv(
-        &["sign", "d1.json", "--dir", "org", "--at", T2],
-        &key,
-    ))
-    .code(OK);
     s.run(&["publish", "--dir", "org", "--out", "site", "--at", T2])
         .code(OK);
     let status = s.read_json("site/status.json");
@@ -182,12 +182,6 @@ fn a_panic_signed_statement_is_published_tripped_everywhere() {
 fn a_panic_signature_beside_enough_others_still_trips() {
     let (s, alice, duress) = with_panic_key();
     let key = alice.args();
-    s.draft(T2, "d1.json");
-    s.run(&argv(
-        &["sign", "d1.json", "--dir", "org", "--at", T2],
-        &key,
-    ))
-    .code(OK);
     // Statement 2: the threshold by alice, and the panic key too.
     s.draft(T3, "d2.json");
     s.run(&argv(
