@@ -243,6 +243,13 @@ fn judge(before: &Snapshot, after: &Snapshot, now: &Snapshot) -> Vec<String> {
     wrong
 }
 
+/// The temporary files of `s` under `out`.
+fn temporaries_in<'a>(s: &'a Snapshot, out: &str) -> Vec<&'a PathBuf> {
+    s.keys()
+        .filter(|p| p.starts_with(out) && is_temporary(p))
+        .collect()
+}
+
 /// `now` without temporary files.
 fn without_temporaries(s: &Snapshot) -> Snapshot {
     s.iter()
@@ -396,10 +403,7 @@ fn kill_once(
     // publish stages its files beside the site: even a kill leaves no
     // temporary file where a web server serves the site (DESIGN §9).
     if let Some(out) = publish_out {
-        let served: Vec<_> = now
-            .keys()
-            .filter(|p| p.starts_with(out) && is_temporary(p))
-            .collect();
+        let served = temporaries_in(&now, out);
         assert!(
             served.is_empty(),
             "{context}: temporary files left in the published site: {served:?}"
@@ -463,10 +467,7 @@ fn kill_once(
             "{context}: running it again does not give the uninterrupted result"
         );
         if let Some(out) = publish_out {
-            let left: Vec<_> = again
-                .keys()
-                .filter(|p| p.starts_with(out) && is_temporary(p))
-                .collect();
+            let left = temporaries_in(&again, out);
             assert!(
                 left.is_empty(),
                 "{context}: temporary files left in the published site after running it again: {left:?}"
