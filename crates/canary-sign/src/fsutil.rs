@@ -159,10 +159,15 @@ impl Staging {
         }
         let mode = own_mode_of(path).unwrap_or(0o644);
         set_mode(&tmp, mode)?;
-        tmp.persist(path)
-            .map_err(|e| anyhow::Error::new(e.error))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        sync_parent(path)
+        match tmp.persist(path) {
+            Ok(_) => sync_parent(path),
+            // A folder of the site mounted from elsewhere: made there.
+            Err(e) if e.error.kind() == std::io::ErrorKind::CrossesDevices => {
+                write_atomic_public(path, bytes)
+            }
+            Err(e) => Err(anyhow::Error::new(e.error))
+                .with_context(|| format!("cannot write {}", path.display())),
+        }
     }
 
     /// The staging folder, if one could be made beside the site.
