@@ -392,10 +392,19 @@ impl LegacyState {
             .iter()
             .map(|(id, text)| (id.as_str(), text.as_str()))
             .collect();
+        // The ids volatile in the issue remembered: the plan may move to
+        // another number when a statement is added before it, but an id that
+        // held a promise then is compared even if the plan holds it now (a
+        // promise dropped and the plan renumbered onto its number trips).
+        // A state recorded before volatile ids were kept has none: then the
+        // issue's own.
+        let volatile = if self.volatile.is_empty() {
+            &canary.volatile
+        } else {
+            &self.volatile
+        };
         for (id, before) in &self.statements {
-            // Volatile then or now: the plan may move to another number
-            // when a statement is added before it.
-            if canary.volatile.contains(id) || self.volatile.contains(id) {
+            if volatile.contains(id) {
                 continue;
             }
             match now_texts.get(id.as_str()) {

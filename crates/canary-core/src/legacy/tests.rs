@@ -157,6 +157,40 @@ fn state_rules() {
         "{f:?}"
     );
 
+    // Statement 4 dropped and the plan renumbered onto its number: the
+    // plan is volatile now, but 4 was a promise in the issue remembered,
+    // so its loss trips (DESIGN §11).
+    let dropped = next.replace(
+        "4. No warrants have ever been served to us with regard to the Qubes OS
+   Project (e.g. to hand out the private signing keys or to introduce
+   backdoors).
+
+5. We plan",
+        "4. We plan",
+    );
+    assert_ne!(dropped, next);
+    let r = t.profile.read(&dropped).expect("dropped");
+    let f = state.check(&r, Digest::of(dropped.as_bytes()), now);
+    assert!(
+        f.iter().any(|f| f.verdict() == Verdict::Tripped
+            && f.to_string().contains("No warrants have ever been served")),
+        "{f:?}"
+    );
+    // And the plan moving up when a promise is added before it is no
+    // rewording: 5 was volatile in the issue remembered.
+    let added = next.replace(
+        "5. We plan",
+        "5. No national security letters have been served to us.
+
+6. We plan",
+    );
+    let a = t.profile.read(&added).expect("added");
+    assert!(
+        state
+            .check(&a, Digest::of(added.as_bytes()), now)
+            .is_empty()
+    );
+
     // Older date: rollback.
     let new_state = LegacyState::record("qubes-os.org", &n, Digest::of(next.as_bytes()), now);
     let f = new_state.check(&c, d, now);
