@@ -36,11 +36,8 @@ pub fn run(args: &Args) -> Result<u8> {
     let now = args.at.now()?;
     let config = &folder.config;
     let latest = folder.latest_statement()?;
-    if let Some(why) = latest
-        .as_ref()
-        .map(|l| folder.policy().map(|p| l.not_accepted(p.threshold())))
-        .transpose()?
-        .flatten()
+    if let Some(l) = &latest
+        && let Some(why) = l.not_accepted(folder.policy()?.threshold())
     {
         note(&why);
     }

@@ -136,7 +136,6 @@ pub fn load_jobs(args: &Args, now: Timestamp) -> Result<Vec<Listed>> {
     Ok(listed)
 }
 
-/// One entry as a job, or what is wrong with it.
 /// The verifier's settings for one entry: the command line's, with the
 /// entry's (or the list's defaults') warn_before and max_age.
 fn entry_options(
@@ -155,6 +154,7 @@ fn entry_options(
     Ok(options)
 }
 
+/// One entry as a job, or what is wrong with it.
 fn entry_job(
     args: &Args,
     now: Timestamp,
