@@ -201,34 +201,31 @@ fn finish_within(
             .as_ref()
             .is_some_and(|(path, cap)| std::fs::metadata(path).is_ok_and(|m| m.len() > *cap))
     };
+    // The body is checked once more after the run ends: one written
+    // whole between two looks is refused all the same.
     loop {
-        if run
+        let ended = run
             .child
             .try_wait()
             .context("cannot wait for gpgv")?
-            .is_some()
-        {
+            .is_some();
+        if too_big(&run) {
+            return Ok(Finished::Stopped(format!(
+                "gpgv wrote more than a canary's text can be ({} KiB): not an ordinary signed text",
+                canary_core::legacy::TEXT_CAP / 1024
+            )));
+        }
+        if ended {
             break;
         }
-        let why = if too_big(&run) {
-            "it wrote more than a canary's text can be"
-        } else if started.elapsed() > deadline {
-            "it ran for longer than any signature check takes"
-        } else {
-            std::thread::sleep(std::time::Duration::from_millis(1));
-            continue;
-        };
-        return Ok(Finished::Stopped(format!(
-            "gpgv was stopped: {why} ({} KiB, {} s): not an ordinary signed text",
-            canary_core::legacy::TEXT_CAP / 1024,
-            deadline.as_secs()
-        )));
-    }
-    if too_big(&run) {
-        return Ok(Finished::Stopped(format!(
-            "gpgv wrote more than a canary's text can be ({} KiB): not an ordinary signed text",
-            canary_core::legacy::TEXT_CAP / 1024
-        )));
+        if started.elapsed() > deadline {
+            return Ok(Finished::Stopped(format!(
+                "gpgv was stopped: it ran for longer than any signature check takes ({} s): \
+                 not an ordinary signed text",
+                deadline.as_secs()
+            )));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
     let status = run
         .status
@@ -429,16 +426,20 @@ fn is_clearsigned(message: &[u8]) -> bool {
     if message.first().is_some_and(|b| *b >= 0x80) && std::str::from_utf8(message).is_err() {
         return false;
     }
-    let headers: Vec<&[u8]> = message
-        .split(|&b| b == b'\n')
-        .map(<[u8]>::trim_ascii_end)
-        .filter(|line| line.starts_with(b"-----BEGIN PGP "))
-        .collect();
-    headers
+    armor_headers(message)
         == [
             b"-----BEGIN PGP SIGNED MESSAGE-----".as_slice(),
             b"-----BEGIN PGP SIGNATURE-----".as_slice(),
         ]
+}
+
+/// The armor header lines (`-----BEGIN PGP ...`) of `bytes`, in order.
+fn armor_headers(bytes: &[u8]) -> Vec<&[u8]> {
+    bytes
+        .split(|&b| b == b'\n')
+        .map(<[u8]>::trim_ascii_end)
+        .filter(|line| line.starts_with(b"-----BEGIN PGP "))
+        .collect()
 }
 
 /// Whether `sig` is shaped as a detached signature: binary, its first
@@ -450,14 +451,7 @@ fn is_signature(sig: &[u8]) -> bool {
     match sig.first() {
         // Old format: 10 tttt ll, tag 2; new format: 11 tttttt, tag 2.
         Some(&b) if b >= 0x80 => b & 0xfc == 0x88 || b == 0xc2,
-        Some(_) => {
-            let headers: Vec<&[u8]> = sig
-                .split(|&b| b == b'\n')
-                .map(<[u8]>::trim_ascii_end)
-                .filter(|line| line.starts_with(b"-----BEGIN PGP "))
-                .collect();
-            headers == [b"-----BEGIN PGP SIGNATURE-----".as_slice()]
-        }
+        Some(_) => armor_headers(sig) == [b"-----BEGIN PGP SIGNATURE-----".as_slice()],
         None => false,
     }
 }
