@@ -12,8 +12,8 @@ use crate::archive::{SourceArchive, walk_history};
 use crate::error::Error;
 use crate::fetch::Fetcher;
 pub use crate::outcome::Outcome;
-use crate::outcome::unreachable;
-use crate::source::{Location, ReadError};
+use crate::outcome::{read_failure, unreachable};
+use crate::source::Location;
 
 /// What to check besides the latest statement.
 pub struct Settings {
@@ -43,11 +43,8 @@ pub fn verify_source(
     let mut outcome = Outcome::new(source);
     let bytes = match location.read_latest(fetcher, STATEMENT_CAP) {
         Ok(b) => b,
-        // No HTTP client (a CA file that cannot be read, say): the
-        // command line is at fault.
-        Err(ReadError::Client(m)) => return Err(Error::usage(m)),
         Err(e) => {
-            outcome.reasons.push(unreachable(&e));
+            outcome.reasons.push(read_failure(&e)?);
             return Ok(outcome);
         }
     };

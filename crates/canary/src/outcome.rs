@@ -53,6 +53,16 @@ impl Outcome {
     }
 }
 
+/// The reason for a document that could not be read, or, for an HTTP
+/// client that cannot be built (a `--ca-cert` that cannot be read, say), a
+/// usage error: the command line is at fault, not the source.
+pub fn read_failure(e: &ReadError) -> Result<Finding, crate::error::Error> {
+    match e {
+        ReadError::Client(m) => Err(crate::error::Error::usage(m.clone())),
+        e => Ok(unreachable(e)),
+    }
+}
+
 /// The reason for a document that could not be read.
 pub fn unreachable(e: &ReadError) -> Finding {
     let kind = match e {
@@ -87,5 +97,11 @@ mod tests {
         assert_eq!(code(ReadError::Local("x".into())), "unreadable");
         assert_eq!(code(ReadError::TooLarge("x".into())), "too-large");
         assert_eq!(code(ReadError::Client("x".into())), "fetch-failed");
+        // Where a verdict is made, a client that cannot be built is the
+        // command line's fault: usage (2); anything else is a reason.
+        let usage =
+            super::read_failure(&ReadError::Client("bad --ca-cert".into())).expect_err("usage");
+        assert_eq!(usage.code, 2);
+        assert!(super::read_failure(&ReadError::Local("x".into())).is_ok());
     }
 }

@@ -17,7 +17,7 @@ use reqwest::Url;
 
 use crate::error::Error;
 use crate::fetch::Fetcher;
-use crate::outcome::{Outcome, unreachable};
+use crate::outcome::{Outcome, read_failure};
 use crate::source::{Location, ReadError};
 
 mod openpgp;
@@ -219,20 +219,16 @@ pub fn verify(
         let locate = |a: &str| location_of(a).map_err(|e| e.message);
         match series::newest(&outcome.source, start.as_ref(), year, fetcher, &locate) {
             Ok((issue, arg, bytes)) => (bytes, arg, Some(issue)),
-            // No HTTP client (a CA file that cannot be read): the command
-            // line is at fault, as for a native canary.
-            Err(ReadError::Client(m)) => return Err(Error::usage(m)),
             Err(e) => {
-                outcome.reasons.push(unreachable(&e));
+                outcome.reasons.push(read_failure(&e)?);
                 return Ok(outcome);
             }
         }
     } else {
         match location.read_latest(fetcher, TEXT_CAP) {
             Ok(b) => (b, location.latest_name(), None),
-            Err(ReadError::Client(m)) => return Err(Error::usage(m)),
             Err(e) => {
-                outcome.reasons.push(unreachable(&e));
+                outcome.reasons.push(read_failure(&e)?);
                 return Ok(outcome);
             }
         }
@@ -244,9 +240,8 @@ pub fn verify(
             Ok(b) => sigs.push(Ok(b)),
             Err(ReadError::Absent(_)) => sigs.push(Err(format!("{loc} does not exist"))),
             Err(ReadError::TooLarge(m)) => sigs.push(Err(m)),
-            Err(ReadError::Client(m)) => return Err(Error::usage(m)),
             Err(e) => {
-                outcome.reasons.push(unreachable(&e));
+                outcome.reasons.push(read_failure(&e)?);
                 return Ok(outcome);
             }
         }
