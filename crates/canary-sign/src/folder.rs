@@ -100,6 +100,25 @@ impl<T> Stored<T> {
     }
 }
 
+/// `verified`, or, with `panic_ok` and when it failed, the document in
+/// `bytes` as signed by a panic key alone (a maintainer under duress,
+/// DESIGN §8), which every reader reports as tripped; else the findings of
+/// the first check.
+pub fn or_panic_signed<T: Payload + HasIssuer>(
+    chain: &TrustChain,
+    bytes: &[u8],
+    verified: Result<Verified<T>, Vec<canary_core::Finding>>,
+    panic_ok: bool,
+) -> Result<Verified<T>, Vec<canary_core::Finding>> {
+    verified.or_else(|findings| {
+        if panic_ok {
+            chain.verify_by_panic_key::<T>(bytes).map_err(|_| findings)
+        } else {
+            Err(findings)
+        }
+    })
+}
+
 /// What a panic key's signature on a statement means to its readers.
 pub const PANIC_SIGNED: &str = "readers see this canary as TRIPPED";
 
@@ -385,15 +404,12 @@ impl IssuerFolder {
         // may still wait for co-signatures: one signature by a key of any
         // policy in force vouches for it here.
         let chain = self.chain()?;
-        let result = chain
-            .verify_at_threshold::<T>(&bytes, 1)
-            .or_else(|findings| {
-                if panic_ok {
-                    chain.verify_by_panic_key::<T>(&bytes).map_err(|_| findings)
-                } else {
-                    Err(findings)
-                }
-            });
+        let result = or_panic_signed(
+            chain,
+            &bytes,
+            chain.verify_at_threshold::<T>(&bytes, 1),
+            panic_ok,
+        );
         let verified = result.map_err(|findings| {
             let reasons: Vec<String> = findings.iter().map(ToString::to_string).collect();
             anyhow!("{}: {}", path.display(), reasons.join("; "))

@@ -72,12 +72,8 @@ fn read_verified<T: canary_core::Payload + canary_core::HasIssuer>(
             bytes.len()
         ));
     }
-    let verified = chain.verify::<T>(&bytes).or_else(|findings| {
-        match chain.verify_by_panic_key::<T>(&bytes) {
-            Ok(v) if panic_ok => Ok(v),
-            _ => Err(findings),
-        }
-    });
+    let verified =
+        crate::folder::or_panic_signed(chain, &bytes, chain.verify::<T>(&bytes), panic_ok);
     let verified = verified.map_err(|findings| {
         refuse!(
             "{} does not verify with the trust policy of canary.toml: {}",
