@@ -1622,42 +1622,47 @@ fn payloads(k: &Keys, out: &mut Vec<Vector>) {
                 .canonical(),
         ),
     ).reason("hash does not meet the header's difficulty target"));
-    out.push(
-        v(
+    // The genesis block's header with a statement issued too early for it:
+    // (name, comment, issued_at, next_due, expires_at, at, reason).
+    for (name, comment, issued, due, expires, at, reason) in [
+        (
             "invalid_payload_bitcoin_block_after_issued_at",
-            MALFORMED,
-            MALFORMED_CODE,
             "the genesis block (2009-01-03) cannot prove a statement issued in 2008",
-            alice(
-                statement()
-                    .set("issued_at", s("2008-12-01T00:00:00Z"))
-                    .set("next_due", s("2009-03-01T00:00:00Z"))
-                    .set("expires_at", s("2009-03-15T00:00:00Z"))
-                    .set("freshness", bitcoin(GENESIS_HASH, GENESIS_HEADER))
-                    .canonical(),
-            ),
-        )
-        .at("2008-12-02T00:00:00Z")
-        .reason("block time 2009-01-03T18:15:05Z is not before issued_at 2008-12-01T00:00:00Z"),
-    );
-    out.push(
-        v(
+            "2008-12-01T00:00:00Z",
+            "2009-03-01T00:00:00Z",
+            "2009-03-15T00:00:00Z",
+            "2008-12-02T00:00:00Z",
+            "block time 2009-01-03T18:15:05Z is not before issued_at 2008-12-01T00:00:00Z",
+        ),
+        (
             "invalid_payload_bitcoin_block_at_issued_at",
-            MALFORMED,
-            MALFORMED_CODE,
             "issued in the very second the genesis block was mined: the block time must precede issued_at",
-            alice(
-                statement()
-                    .set("issued_at", s("2009-01-03T18:15:05Z"))
-                    .set("next_due", s("2009-04-01T00:00:00Z"))
-                    .set("expires_at", s("2009-04-15T00:00:00Z"))
-                    .set("freshness", bitcoin(GENESIS_HASH, GENESIS_HEADER))
-                    .canonical(),
-            ),
-        )
-        .at("2009-01-04T00:00:00Z")
-        .reason("block time 2009-01-03T18:15:05Z is not before issued_at 2009-01-03T18:15:05Z"),
-    );
+            "2009-01-03T18:15:05Z",
+            "2009-04-01T00:00:00Z",
+            "2009-04-15T00:00:00Z",
+            "2009-01-04T00:00:00Z",
+            "block time 2009-01-03T18:15:05Z is not before issued_at 2009-01-03T18:15:05Z",
+        ),
+    ] {
+        out.push(
+            v(
+                name,
+                MALFORMED,
+                MALFORMED_CODE,
+                comment,
+                alice(
+                    statement()
+                        .set("issued_at", s(issued))
+                        .set("next_due", s(due))
+                        .set("expires_at", s(expires))
+                        .set("freshness", bitcoin(GENESIS_HASH, GENESIS_HEADER))
+                        .canonical(),
+                ),
+            )
+            .at(at)
+            .reason(reason),
+        );
+    }
     out.push(
         v(
             "invalid_payload_bitcoin_hash_uppercase",
