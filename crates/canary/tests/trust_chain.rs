@@ -395,19 +395,7 @@ fn a_final_statement_trips_even_when_the_rotations_cannot_be_followed() {
     let mut tree = Tree::publish(&[Doc::new(st)]);
     tree.put(&rotation_path(2), b"{not a rotation".to_vec());
     let site = s.tree("garbage", &tree);
-    let run = |site: &str| {
-        verify([
-            site,
-            "--trust",
-            &s.trust(),
-            "--at",
-            &fresh_at(1).to_string(),
-            "--no-state",
-            "--format",
-            "json",
-        ])
-        .run()
-    };
+    let run = |site: &str| s.verify_json(site, fresh_at(1)).run();
     run(&site).code(TRIPPED).verdict("tripped").reason("final");
     // A rotation that is a folder cannot be read: unreachable, and still
     // tripped.

@@ -12,18 +12,7 @@ use util::*;
 fn check(envelope: &[u8], at: Timestamp, extra: &[&str]) -> Out {
     let s = Scratch::new();
     let file = s.write("canary.json", envelope);
-    verify([
-        file.as_str(),
-        "--trust",
-        &s.trust(),
-        "--at",
-        &at.to_string(),
-        "--no-state",
-        "--format",
-        "json",
-    ])
-    .args(extra)
-    .run()
+    s.verify_json(&file, at).args(extra).run()
 }
 
 /// Replaces one field of an envelope's JSON.
@@ -657,20 +646,10 @@ fn an_issuer_folders_newest_file_holds_its_sequence() {
         "org/statements/000009.json",
         Doc::new(statement(1)).envelope,
     );
-    let org = s.arg("org");
-    verify([
-        org.as_str(),
-        "--trust",
-        &s.trust(),
-        "--at",
-        &fresh_at(1).to_string(),
-        "--no-state",
-        "--format",
-        "json",
-    ])
-    .run()
-    .code(INVALID)
-    .reason("broken-chain");
+    s.verify_json(&s.arg("org"), fresh_at(1))
+        .run()
+        .code(INVALID)
+        .reason("broken-chain");
 }
 
 #[test]

@@ -422,6 +422,21 @@ impl Scratch {
         )
     }
 
+    /// `canary verify SOURCE` under the default trust policy at `at`,
+    /// without state, in JSON; more arguments may follow.
+    pub fn verify_json(&self, source: &str, at: Timestamp) -> Run {
+        verify([
+            source,
+            "--trust",
+            &self.trust(),
+            "--at",
+            &at.to_string(),
+            "--no-state",
+            "--format",
+            "json",
+        ])
+    }
+
     /// Writes `tree` under `rel`; returns the folder as an argument.
     pub fn tree(&self, rel: &str, tree: &Tree) -> String {
         let dir = self.path(rel);
