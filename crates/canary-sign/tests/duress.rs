@@ -33,12 +33,16 @@ fn with_panic_key() -> (Scratch, util::Key, util::Key) {
     ))
     .code(OK);
     s.draft(T2, "d1.json");
-    s.run(&argv(
-        &["sign", "d1.json", "--dir", "org", "--at", T2],
-        &alice.args(),
-    ))
-    .code(OK);
+    sign(&s, "d1.json", T2, &alice).code(OK);
     (s, alice, duress)
+}
+
+/// `canary-sign sign FILE --dir org --at AT` with `key`.
+fn sign(s: &Scratch, file: &str, at: &str, key: &util::Key) -> util::Out {
+    s.run(&argv(
+        &["sign", file, "--dir", "org", "--at", at],
+        &key.args(),
+    ))
 }
 
 #[test]
@@ -56,13 +60,10 @@ fn a_panic_signed_statement_is_published_tripped_everywhere() {
 
     // Then statement 2, signed by the panic key alone.
     s.draft(T3, "d2.json");
-    s.run(&argv(
-        &["sign", "d2.json", "--dir", "org", "--at", T3],
-        &duress.args(),
-    ))
-    .code(OK)
-    .stderr_has("PANIC key")
-    .stdout_has("signed statement 2 of example.org with a PANIC key");
+    sign(&s, "d2.json", T3, &duress)
+        .code(OK)
+        .stderr_has("PANIC key")
+        .stdout_has("signed statement 2 of example.org with a PANIC key");
     let id = duress.public.id();
     s.run(&["publish", "--dir", "org", "--out", "site", "--at", T3])
         .code(OK)
@@ -181,27 +182,12 @@ fn a_panic_signed_statement_is_published_tripped_everywhere() {
 #[test]
 fn a_panic_signature_beside_enough_others_still_trips() {
     let (s, alice, duress) = with_panic_key();
-    let key = alice.args();
     // Statement 2: the threshold by alice, and the panic key too.
     s.draft(T3, "d2.json");
-    s.run(&argv(
-        &["sign", "d2.json", "--dir", "org", "--at", T3],
-        &key,
-    ))
-    .code(OK);
-    s.run(&argv(
-        &[
-            "sign",
-            "org/statements/000002.json",
-            "--dir",
-            "org",
-            "--at",
-            T3,
-        ],
-        &duress.args(),
-    ))
-    .code(OK)
-    .stdout_has("with a PANIC key");
+    sign(&s, "d2.json", T3, &alice).code(OK);
+    sign(&s, "org/statements/000002.json", T3, &duress)
+        .code(OK)
+        .stdout_has("with a PANIC key");
     // Readers see it tripped, so `due` does not count it as current.
     s.run(&["due", "--dir", "org", "--at", T4])
         .code(OK)
