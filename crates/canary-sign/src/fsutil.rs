@@ -37,14 +37,33 @@ fn persist_new(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
 /// Replaces (or creates) `path` with `bytes` atomically, with mode 0644 for
 /// a new file or the old file's mode.
 pub fn write_atomic_public(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = staged(path, bytes)?;
+    replace_public(path, bytes, None)
+}
+
+/// [`write_atomic_public`], the temporary file made in `stage` when given
+/// (a [`Staging`] folder): there it first gets the group a file made in
+/// its own folder would; when it cannot, or the rename would cross file
+/// systems, the file is made in its own folder after all.
+fn replace_public(path: &Path, bytes: &[u8], stage: Option<&Path>) -> Result<()> {
+    let dir = parent(path);
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create folder {}", dir.display()))?;
+    let tmp = staged_in(stage.unwrap_or(dir), bytes)?;
+    if stage.is_some() && !take_folder_group(&tmp, dir) {
+        return replace_public(path, bytes, None);
+    }
     // The mode of the file replaced, never of what a symbolic link there
     // points at.
     let mode = own_mode_of(path).unwrap_or(0o644);
     set_mode(&tmp, mode)?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    sync_parent(path)
+    match tmp.persist(path) {
+        Ok(_) => sync_parent(path),
+        Err(e) if stage.is_some() && e.error.kind() == std::io::ErrorKind::CrossesDevices => {
+            replace_public(path, bytes, None)
+        }
+        Err(e) => Err(anyhow::Error::new(e.error))
+            .with_context(|| format!("cannot write {}", path.display())),
+    }
 }
 
 fn staged(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
@@ -145,29 +164,7 @@ impl Staging {
 
     /// [`write_atomic_public`] through the staging folder.
     pub fn write_atomic_public(&self, path: &Path, bytes: &[u8]) -> Result<()> {
-        let Some(stage) = &self.dir else {
-            return write_atomic_public(path, bytes);
-        };
-        let dir = parent(path);
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create folder {}", dir.display()))?;
-        let tmp = staged_in(stage.path(), bytes)?;
-        if !take_folder_group(&tmp, dir) {
-            // Not a group this user may give (the folder's setgid would):
-            // made in the folder itself, it gets it.
-            return write_atomic_public(path, bytes);
-        }
-        let mode = own_mode_of(path).unwrap_or(0o644);
-        set_mode(&tmp, mode)?;
-        match tmp.persist(path) {
-            Ok(_) => sync_parent(path),
-            // A folder of the site mounted from elsewhere: made there.
-            Err(e) if e.error.kind() == std::io::ErrorKind::CrossesDevices => {
-                write_atomic_public(path, bytes)
-            }
-            Err(e) => Err(anyhow::Error::new(e.error))
-                .with_context(|| format!("cannot write {}", path.display())),
-        }
+        replace_public(path, bytes, self.dir.as_ref().map(tempfile::TempDir::path))
     }
 
     /// The staging folder, if one could be made beside the site.
